@@ -1,0 +1,75 @@
+package sandbox_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"coldstart/grader/sandbox"
+	"coldstart/grader/sandbox/sandboxtest"
+)
+
+func TestScopeRunsContainersOnInternalNetworkAndCleansUp(t *testing.T) {
+	sb := sandboxtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if _, err := sb.LabImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sc := sb.Scope("scope-test")
+	nw, err := sc.Network(ctx, sandbox.NetworkSpec{Subnet: "10.231.0.0/28", Gateway: "10.231.0.1",
+		Aux: map[string]string{"dns": "10.231.0.2", "future": "10.231.0.3"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A /28 has 16 addresses; the network, gateway, two auxiliary and
+	// broadcast addresses leave 11 for containers, as in an AWS subnet.
+	var ips []string
+	for i := 0; i < 11; i++ {
+		c, err := sc.Start(ctx, sandbox.ContainerSpec{Name: "eni", Cmd: []string{"pause"}, Networks: []string{nw.Name}, MemoryMB: 16})
+		if err != nil {
+			t.Fatalf("container %d: %v", i+1, err)
+		}
+		ip, err := c.IP(ctx, nw.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ips = append(ips, ip)
+	}
+	if ips[0] != "10.231.0.4" || ips[10] != "10.231.0.14" {
+		t.Errorf("addresses %v: want 10.231.0.4 … 10.231.0.14", ips)
+	}
+	_, err = sc.Start(ctx, sandbox.ContainerSpec{Name: "eni", Cmd: []string{"pause"}, Networks: []string{nw.Name}, MemoryMB: 16})
+	if err == nil || !strings.Contains(err.Error(), "no available IPv4 addresses") {
+		t.Errorf("12th container: got %v, want the engine's no-address error", err)
+	}
+	if err := sc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := sb.Leftovers(ctx); err != nil || n != 0 {
+		t.Fatalf("leftovers after Close: %d, %v", n, err)
+	}
+}
+
+func TestSweepRemovesWhatACrashLeft(t *testing.T) {
+	sb := sandboxtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	sc := sb.Scope("crashed")
+	nw, err := sc.Network(ctx, sandbox.NetworkSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sc.Start(ctx, sandbox.ContainerSpec{Name: "left", Cmd: []string{"pause"}, Networks: []string{nw.Name}}); err != nil {
+		t.Fatal(err)
+	}
+	// The scope is never closed, as after a crash.
+	n, err := sb.Sweep(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 {
+		t.Errorf("swept %d objects, want 2 (one container, one network)", n)
+	}
+}
