@@ -1,0 +1,11 @@
+// Package exercises is the exercise bank of the built-in course: one folder
+// per exercise (exercise.md, starter, solution, hints, known-wrong answers).
+// The lab programs the exercises run live in labs/.
+package exercises
+
+import "embed"
+
+// FS holds the exercise folders, each at its id.
+//
+//go:embed fargate-task-definition fargate-roles subnet-sizing cloud-run-concurrency serverless-criteria
+var FS embed.FS
