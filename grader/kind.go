@@ -120,7 +120,11 @@ func JSONError(body []byte, err error) *InputError {
 	msg := err.Error()
 	switch {
 	case asError(err, &syn):
-		offset = syn.Offset
+		// Offset counts the offending byte itself.
+		offset = syn.Offset - 1
+		if offset < 0 {
+			offset = 0
+		}
 		msg = "malformed JSON: " + syn.Error()
 	case asError(err, &typ):
 		offset = typ.Offset
