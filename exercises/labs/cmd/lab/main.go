@@ -8,12 +8,18 @@ import (
 	"path/filepath"
 	"sort"
 
+	"coldstart/exercises/labs/apiworker"
 	"coldstart/exercises/labs/pause"
+	"coldstart/exercises/labs/toolbox"
 )
 
 // programs maps a program name to its entry point, which returns the exit code.
 var programs = map[string]func(args []string) int{
-	"pause": pause.Main,
+	"pause":      pause.Main,
+	"api-worker": apiworker.Main,
+	"sh":         toolbox.Sh,
+	"curl":       toolbox.Curl,
+	"wget":       toolbox.Wget,
 }
 
 func main() {
