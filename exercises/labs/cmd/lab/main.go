@@ -10,6 +10,7 @@ import (
 
 	"coldstart/exercises/labs/apiworker"
 	"coldstart/exercises/labs/pause"
+	"coldstart/exercises/labs/runworker"
 	"coldstart/exercises/labs/toolbox"
 )
 
@@ -17,6 +18,7 @@ import (
 var programs = map[string]func(args []string) int{
 	"pause":      pause.Main,
 	"api-worker": apiworker.Main,
+	"run-worker": runworker.Main,
 	"sh":         toolbox.Sh,
 	"curl":       toolbox.Curl,
 	"wget":       toolbox.Wget,
