@@ -136,6 +136,17 @@ type Exercise struct {
 	SolutionName string
 	Wrong        []WrongAnswer
 	Dir          string // path of the folder inside the course directory
+	// Extra holds front matter keys the loader keeps for other tools, such
+	// as solutionSeed (an int64: the variant seed coldstart check grades the
+	// reference solution with).
+	Extra map[string]any
+}
+
+// SolutionSeed is the variant seed the reference solution and the
+// known-wrong answers are graded with: solutionSeed in the front matter, or 0.
+func (ex *Exercise) SolutionSeed() int64 {
+	seed, _ := ex.Extra["solutionSeed"].(int64)
+	return seed
 }
 
 // WrongAnswer is a known-wrong answer that must fail a named check.
