@@ -37,4 +37,3 @@ func writeStyle(b *strings.Builder, f *chromahtml.Formatter, name string) {
 		fmt.Fprintf(b, "/* %v */\n", err)
 	}
 }
-
