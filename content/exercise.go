@@ -64,6 +64,7 @@ func (l *loader) exercise(dir string) *Exercise {
 		return nil
 	}
 	if doc.meta == nil {
+		l.broken[name] = true
 		return nil
 	}
 	ex := &Exercise{Dir: dir}
@@ -134,6 +135,7 @@ func (l *loader) exercise(dir string) *Exercise {
 		}
 	}
 	if !ok {
+		l.broken[name] = true
 		return nil
 	}
 	ex.Language = answerLanguage(ex.StarterName)

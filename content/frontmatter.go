@@ -42,7 +42,7 @@ func splitDocument(file string, src []byte, p *problems) document {
 		line++
 	}
 	p.add(file, 1, "the front matter starts with --- but has no closing --- line")
-	return document{bodyLine: line}
+	return document{metaBase: 1, bodyLine: line}
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): `)

@@ -34,7 +34,7 @@ func Load(fsys fs.FS) (*Course, error) {
 // the lessons and exercises that could not be read. Load is Inspect for
 // callers that want a course only when it has no problem at all.
 func Inspect(fsys fs.FS) (*Course, Problems) {
-	l := &loader{fsys: fsys, anchors: map[string]map[string]bool{}, lessonLine: map[string]int{}}
+	l := &loader{fsys: fsys, anchors: map[string]map[string]bool{}, lessonLine: map[string]int{}, broken: map[string]bool{}}
 	c := l.load()
 	return c, l.p.list.sorted()
 }
@@ -46,6 +46,9 @@ type loader struct {
 	anchors map[string]map[string]bool // file → heading ids
 	// lessonLine is the line of each exercise's lesson: key.
 	lessonLine map[string]int
+	// broken holds the ids of exercise folders that exist but have
+	// problems, so links to them are not reported a second time.
+	broken map[string]bool
 }
 
 func (l *loader) load() *Course {
@@ -268,7 +271,7 @@ func (l *loader) lesson(slug string, ref int) *Lesson {
 	file := "lessons/" + slug + ".md"
 	src, err := l.readFile(file)
 	if err != nil {
-		l.fileProblem(file, ref, ManifestFile, "the lesson "+slug, err)
+		l.fileProblem(file, ref, ManifestFile, fmt.Sprintf("the lesson %q", slug), err)
 		return nil
 	}
 	doc := splitDocument(file, src, &l.p)
@@ -290,7 +293,7 @@ func (l *loader) lesson(slug string, ref int) *Lesson {
 			s, ok := f.text(e)
 			if ok {
 				lesson.Exercise = s
-				l.links = append(l.links, linkRef{File: file, Line: e.Line, Dest: s, Exercise: s})
+				l.links = append(l.links, linkRef{File: file, Line: e.Line, Dest: "exercise: " + s, Exercise: s, FrontMatter: true})
 			}
 		default:
 			f.unknown(e, lessonKeys...)
@@ -312,8 +315,13 @@ func (l *loader) crossCheck(c *Course) {
 	for _, ref := range l.links {
 		switch {
 		case ref.Exercise != "":
-			if c.exerciseByID[ref.Exercise] == nil {
-				l.p.add(ref.File, ref.Line, "%q links to the exercise %q, which does not exist (exercises/%s/exercise.md)", ref.Dest, ref.Exercise, ref.Exercise)
+			switch {
+			case c.exerciseByID[ref.Exercise] != nil, l.broken[ref.Exercise]:
+				// Found, or found with problems of its own.
+			case ref.FrontMatter:
+				l.p.add(ref.File, ref.Line, "exercise: %q does not exist (there is no exercises/%s/exercise.md)", ref.Exercise, ref.Exercise)
+			default:
+				l.p.add(ref.File, ref.Line, "the link %q points to the exercise %q, which does not exist (there is no exercises/%s/exercise.md)", ref.Dest, ref.Exercise, ref.Exercise)
 			}
 		case ref.Lesson != "":
 			target := c.lessonBySlug[ref.Lesson]

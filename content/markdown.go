@@ -288,6 +288,8 @@ type linkRef struct {
 	Lesson   string // target lesson slug; empty with Anchor set: this page
 	Anchor   string
 	Exercise string
+	// FrontMatter marks the exercise: key of a lesson rather than a link.
+	FrontMatter bool
 }
 
 // rewrite turns a link between course files into the URL the server serves:

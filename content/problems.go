@@ -30,6 +30,9 @@ func (p Problem) String() string {
 type Problems []Problem
 
 func (ps Problems) Error() string {
+	if len(ps) == 0 {
+		return "no problems"
+	}
 	if len(ps) == 1 {
 		return ps[0].String()
 	}
