@@ -12,9 +12,9 @@ import (
 // a second lesson "b" with a heading to link to, and an exercise "ex".
 func courseWith(body string) fstest.MapFS {
 	return fstest.MapFS{
-		"course.yaml":    {Data: []byte("title: T\nmodules:\n  - id: m\n    title: M\n    lessons: [a, b]\n")},
-		"lessons/a.md":   {Data: []byte("---\ntitle: A\n---\n" + body)},
-		"lessons/b.md":   {Data: []byte("---\ntitle: B\n---\n## Far away\n\ntext\n")},
+		"course.yaml":              {Data: []byte("title: T\nmodules:\n  - id: m\n    title: M\n    lessons: [a, b]\n")},
+		"lessons/a.md":             {Data: []byte("---\ntitle: A\n---\n" + body)},
+		"lessons/b.md":             {Data: []byte("---\ntitle: B\n---\n## Far away\n\ntext\n")},
 		"exercises/ex/exercise.md": {Data: []byte("---\nid: ex\ntitle: Ex\nkind: table\npoints: 1\n---\nDo it.\n")},
 	}
 }

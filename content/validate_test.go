@@ -128,9 +128,9 @@ func TestValidation(t *testing.T) {
 		{
 			name: "huge and negative numbers",
 			files: fstest.MapFS{
-				"course.yaml":  {Data: []byte(manifestAB)},
-				"lessons/a.md": {Data: []byte("---\ntitle: A\nminutes: -3\n---\n")},
-				"lessons/b.md": lessonB,
+				"course.yaml":              {Data: []byte(manifestAB)},
+				"lessons/a.md":             {Data: []byte("---\ntitle: A\nminutes: -3\n---\n")},
+				"lessons/b.md":             lessonB,
 				"exercises/ex/exercise.md": exercise("id: ex\ntitle: Ex\nkind: table\npoints: 1e300\n"),
 			},
 			want: []string{
@@ -141,9 +141,9 @@ func TestValidation(t *testing.T) {
 		{
 			name: "lesson and exercise disagree",
 			files: fstest.MapFS{
-				"course.yaml":  {Data: []byte(manifestAB)},
-				"lessons/a.md": {Data: []byte("---\ntitle: A\nexercise: ex\n---\n")},
-				"lessons/b.md": lessonB,
+				"course.yaml":              {Data: []byte(manifestAB)},
+				"lessons/a.md":             {Data: []byte("---\ntitle: A\nexercise: ex\n---\n")},
+				"lessons/b.md":             lessonB,
 				"exercises/ex/exercise.md": exercise("id: ex\ntitle: Ex\nkind: table\npoints: 1\nlesson: b\n"),
 			},
 			want: []string{`lessons/a.md: the lesson leads to the exercise "ex", but that exercise names the lesson "b"`},
@@ -151,9 +151,9 @@ func TestValidation(t *testing.T) {
 		{
 			name: "exercise names a missing lesson, a wrong id and a shell command as kind",
 			files: fstest.MapFS{
-				"course.yaml":  {Data: []byte(manifestAB)},
-				"lessons/a.md": {Data: []byte("---\ntitle: A\n---\n")},
-				"lessons/b.md": lessonB,
+				"course.yaml":               {Data: []byte(manifestAB)},
+				"lessons/a.md":              {Data: []byte("---\ntitle: A\n---\n")},
+				"lessons/b.md":              lessonB,
 				"exercises/ex/exercise.md":  exercise("id: ex\ntitle: Ex\nkind: table\npoints: 1\nlesson: nope\n"),
 				"exercises/two/exercise.md": exercise("id: ex\ntitle: Two\nkind: \"table; rm -rf /\"\npoints: 1\n"),
 			},
@@ -166,9 +166,9 @@ func TestValidation(t *testing.T) {
 		{
 			name: "exercise files outside the folder or of the wrong type",
 			files: fstest.MapFS{
-				"course.yaml":  {Data: []byte(manifestAB)},
-				"lessons/a.md": {Data: []byte("---\ntitle: A\n---\n")},
-				"lessons/b.md": lessonB,
+				"course.yaml":              {Data: []byte(manifestAB)},
+				"lessons/a.md":             {Data: []byte("---\ntitle: A\n---\n")},
+				"lessons/b.md":             lessonB,
 				"exercises/ex/exercise.md": exercise("id: ex\ntitle: Ex\nkind: table\npoints: 1\nstarter: ../../course.yaml\nsolution: solution.txt\nwrong:\n  - file: w.json\n    fails: Not A Check\n  - oops\n"),
 				"exercises/ex/w.json":      {Data: []byte("{}")},
 			},
@@ -182,9 +182,9 @@ func TestValidation(t *testing.T) {
 		{
 			name: "exercise without its required keys",
 			files: fstest.MapFS{
-				"course.yaml":  {Data: []byte(manifestAB)},
-				"lessons/a.md": {Data: []byte("---\ntitle: A\n---\n")},
-				"lessons/b.md": lessonB,
+				"course.yaml":              {Data: []byte(manifestAB)},
+				"lessons/a.md":             {Data: []byte("---\ntitle: A\n---\n")},
+				"lessons/b.md":             lessonB,
 				"exercises/ex/exercise.md": exercise("id: ex\nsolutionSeed: many\n"),
 			},
 			want: []string{
@@ -197,9 +197,9 @@ func TestValidation(t *testing.T) {
 		{
 			name: "quiz ids and places",
 			files: fstest.MapFS{
-				"course.yaml":  {Data: []byte(manifestAB)},
-				"lessons/a.md": {Data: []byte("---\ntitle: A\n---\n```quiz\nid: same\nquestion: Q\nchoices: [{text: a, correct: true, explanation: x}, {text: b, explanation: y}]\n```\n\n```quiz\nid: same\nquestion: Q\nchoices: [{text: a, correct: true, explanation: x}, {text: b, explanation: y}]\n```\n\n```quiz\nid: Not/Ok\nquestion: Q\nchoices: []\n```\n")},
-				"lessons/b.md": lessonB,
+				"course.yaml":              {Data: []byte(manifestAB)},
+				"lessons/a.md":             {Data: []byte("---\ntitle: A\n---\n```quiz\nid: same\nquestion: Q\nchoices: [{text: a, correct: true, explanation: x}, {text: b, explanation: y}]\n```\n\n```quiz\nid: same\nquestion: Q\nchoices: [{text: a, correct: true, explanation: x}, {text: b, explanation: y}]\n```\n\n```quiz\nid: Not/Ok\nquestion: Q\nchoices: []\n```\n")},
+				"lessons/b.md":             lessonB,
 				"exercises/ex/exercise.md": {Data: []byte("---\nid: ex\ntitle: Ex\nkind: table\npoints: 1\n---\n```quiz\nquestion: Q\n```\n")},
 			},
 			want: []string{
