@@ -9,19 +9,23 @@ import (
 	"sort"
 
 	"coldstart/exercises/labs/apiworker"
+	"coldstart/exercises/labs/awssim"
 	"coldstart/exercises/labs/pause"
+	"coldstart/exercises/labs/reportreader"
 	"coldstart/exercises/labs/runworker"
 	"coldstart/exercises/labs/toolbox"
 )
 
 // programs maps a program name to its entry point, which returns the exit code.
 var programs = map[string]func(args []string) int{
-	"pause":      pause.Main,
-	"api-worker": apiworker.Main,
-	"run-worker": runworker.Main,
-	"sh":         toolbox.Sh,
-	"curl":       toolbox.Curl,
-	"wget":       toolbox.Wget,
+	"pause":         pause.Main,
+	"aws-sim":       awssim.Main,
+	"report-reader": reportreader.Main,
+	"api-worker":    apiworker.Main,
+	"run-worker":    runworker.Main,
+	"sh":            toolbox.Sh,
+	"curl":          toolbox.Curl,
+	"wget":          toolbox.Wget,
 }
 
 func main() {
