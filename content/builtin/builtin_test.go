@@ -35,3 +35,14 @@ func TestBuiltinCourseLoads(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLoadBuiltin is the cost of one load of the built-in course: the
+// work a reload does once the editor has finished saving.
+func BenchmarkLoadBuiltin(b *testing.B) {
+	fsys := builtin.FS()
+	for b.Loop() {
+		if _, err := content.Load(fsys); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
