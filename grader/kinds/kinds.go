@@ -1,9 +1,14 @@
 // Package kinds lists every exercise kind the grader knows.
 package kinds
 
-import "coldstart/grader"
+import (
+	"coldstart/grader"
+	"coldstart/grader/kinds/taskdef"
+)
 
 // All returns one of each exercise kind.
 func All() []grader.Kind {
-	return []grader.Kind{}
+	return []grader.Kind{
+		taskdef.Kind{},
+	}
 }

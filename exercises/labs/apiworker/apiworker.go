@@ -227,6 +227,14 @@ func (w *Worker) work(rw http.ResponseWriter, r *http.Request) {
 	n := w.inflight.Add(1)
 	defer w.inflight.Add(-1)
 	w.log.Info("work started", slog.Int("ms", ms), slog.Int64("inFlight", n))
+	// The headers go out at once, so a client knows its request is in
+	// flight; the body follows when the work is done. A body cut short means
+	// the process died mid-request.
+	rw.Header().Set("Content-Type", "application/json")
+	rw.WriteHeader(http.StatusOK)
+	if f, ok := rw.(http.Flusher); ok {
+		f.Flush()
+	}
 	t := time.NewTimer(time.Duration(ms) * time.Millisecond)
 	defer t.Stop()
 	select {
@@ -236,7 +244,7 @@ func (w *Worker) work(rw http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.log.Info("work done", slog.Int("ms", ms))
-	writeJSON(rw, http.StatusOK, map[string]int{"ms": ms})
+	_ = json.NewEncoder(rw).Encode(map[string]any{"ms": ms, "done": true})
 }
 
 func writeJSON(rw http.ResponseWriter, status int, v any) {
