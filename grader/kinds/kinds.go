@@ -3,6 +3,7 @@ package kinds
 
 import (
 	"coldstart/grader"
+	"coldstart/grader/kinds/subnet"
 	"coldstart/grader/kinds/taskdef"
 )
 
@@ -10,5 +11,6 @@ import (
 func All() []grader.Kind {
 	return []grader.Kind{
 		taskdef.Kind{},
+		subnet.Kind{},
 	}
 }
