@@ -131,8 +131,10 @@ func (w *Worker) Serve(ctx context.Context, ln net.Listener) error {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
-	w.allocate()
+	// The start-up delay runs from process start; the working set is
+	// taken during it, as a real service loads its data while starting.
 	startup := time.NewTimer(w.cfg.StartupDelay)
+	w.allocate()
 	select {
 	case <-startup.C:
 		w.started.Store(true)

@@ -3,6 +3,8 @@ package taskdef
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"fmt"
 	"math"
 	"sort"
@@ -154,6 +156,13 @@ func Parse(body []byte) (*TaskDefinition, []Problem, error) {
 	dec.UseNumber()
 	var raw any
 	if err := dec.Decode(&raw); err != nil {
+		switch {
+		case errors.Is(err, io.EOF):
+			return nil, nil, &grader.InputError{Line: 1, Column: 1, Message: "the submission is empty: a task definition is one JSON object"}
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			line, col := grader.LineColumn(body, int64(len(body)))
+			return nil, nil, &grader.InputError{Line: line, Column: col, Message: "malformed JSON: the text ends before the JSON is complete (a missing } or ]?)"}
+		}
 		return nil, nil, grader.JSONError(body, err)
 	}
 	if dec.More() {

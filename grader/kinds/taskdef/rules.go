@@ -49,7 +49,9 @@ var platformRules = []rule{
 	{id: "taskdef.depends-on", title: "Container dependencies are valid", registration: true, check: checkDependsOn},
 }
 
-func isFargate(td *TaskDefinition) bool { return slices.Contains(td.RequiresCompatibilities, "FARGATE") }
+func isFargate(td *TaskDefinition) bool {
+	return slices.Contains(td.RequiresCompatibilities, "FARGATE")
+}
 
 func fargateOnly(f func(*TaskDefinition) ([]finding, string)) func(*TaskDefinition) ([]finding, string) {
 	return func(td *TaskDefinition) ([]finding, string) {

@@ -140,7 +140,7 @@ func (r *runner) start(ctx context.Context) bool {
 		r.fail(id, finding{field: "/executionRoleArn",
 			message:  fmt.Sprintf("CannotPullContainerError: the task's execution role %s may not pull from ECR (AccessDenied), so the task stopped before any container started", orAbsent(r.td.ExecutionRoleArn)),
 			observed: "task stopped in PROVISIONING", expected: "executionRoleArn " + want,
-			hint:     "Image pulls, awslogs and secrets use the execution role, not the task role."})
+			hint: "Image pulls, awslogs and secrets use the execution role, not the task role."})
 		return false
 	}
 	type planned struct {
@@ -423,7 +423,12 @@ func (r *runner) healthy(ctx context.Context) bool {
 		if r.essentialExited(ctx, id) {
 			return false
 		}
+		// Time since the container started, which is what the health
+		// check's start period and the app's start-up count from.
 		elapsed := time.Since(began)
+		if !st.StartedAt.IsZero() && st.StartedAt.Before(time.Now()) {
+			elapsed = time.Since(st.StartedAt)
+		}
 		switch {
 		case h == nil:
 			if r.get(ctx, r.appPort, r.sc.Health.Path) == 200 {
@@ -436,7 +441,7 @@ func (r *runner) healthy(ctx context.Context) bool {
 				message: fmt.Sprintf("the health check marked the app unhealthy after %s: %d failure(s) in a row with retries %d; ECS would stop this task and start another, over and over",
 					taskTime(elapsed), st.FailingStreak, retries),
 				observed: lastN(outputs, 3), expected: "healthy once the app has started (it needs up to " + r.sc.Startup.String() + ")",
-				hint:     "Check the port and path of the command, and give the app a startPeriod longer than its start-up."})
+				hint: "Check the port and path of the command, and give the app a startPeriod longer than its start-up."})
 			r.waitStarted(ctx)
 			return true
 		case st.Health == "healthy":
@@ -473,7 +478,7 @@ func (r *runner) appExited(id string, st sandbox.State) bool {
 		f := finding{field: cptr(r.appIndex, "/memory"),
 			message:  fmt.Sprintf("the app was OOM-killed at its %d MiB limit: it needs about %d MiB", r.memLimit, r.sc.WorkingSetMB),
 			observed: fmt.Sprintf("OOMKilled, exit code %d", st.ExitCode), expected: fmt.Sprintf("a limit comfortably above %d MiB", r.sc.WorkingSetMB),
-			hint:     "Container memory is a hard limit; leave it out to let the app use the task's memory."}
+			hint: "Container memory is a hard limit; leave it out to let the app use the task's memory."}
 		r.fail(id, f)
 		r.fail("run.memory", f)
 		return false
@@ -643,7 +648,7 @@ func (r *runner) healthCommand(ctx context.Context) {
 		r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck/command"),
 			message:  "while " + r.sc.Health.Path + " answered 503, the health check still exited 0: ECS would keep a broken app in service",
 			observed: fmt.Sprintf("exit 0 %s", out), expected: "a non-zero exit when " + r.sc.Health.Path + " fails",
-			hint:     "curl needs -f (--fail) to exit non-zero on an HTTP error; wget fails on one by itself."})
+			hint: "curl needs -f (--fail) to exit non-zero on an HTTP error; wget fails on one by itself."})
 		return
 	}
 	r.pass(id, fmt.Sprintf("with %s answering 503, the health check exited %d", r.sc.Health.Path, code), orAbsent(out))
@@ -745,7 +750,7 @@ func (r *runner) gracefulStop(ctx context.Context) {
 		message: fmt.Sprintf("with %s, SIGKILL came before the app finished draining: %s was cut off. The app needs up to %s to drain",
 			setting, workDesc, r.sc.Drain.String()),
 		observed: observed, expected: fmt.Sprintf("stopTimeout of at least %.0f s", r.sc.Drain.Seconds()),
-		hint:     "stopTimeout is the time between SIGTERM and SIGKILL; Fargate allows up to 120 s."})
+		hint: "stopTimeout is the time between SIGTERM and SIGKILL; Fargate allows up to 120 s."})
 }
 
 // collectLogs adds the end of each container's output to the grading log.

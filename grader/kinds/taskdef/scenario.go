@@ -257,7 +257,7 @@ func (sc *Scenario) checkSecret(td *TaskDefinition) ([]finding, string) {
 				out = append(out, finding{field: cptr(i, fmt.Sprintf("/environment/%d", j)),
 					message:  fmt.Sprintf("%s is a plain environment value: anyone who can read the task definition can read it", want.Name),
 					observed: "environment", expected: "secrets, valueFrom " + want.ValueFrom,
-					hint:     "Move it to secrets with valueFrom set to the secret's ARN; the execution role fetches it when the task starts."})
+					hint: "Move it to secrets with valueFrom set to the secret's ARN; the execution role fetches it when the task starts."})
 			}
 		}
 		found := false
@@ -439,7 +439,7 @@ func (sc *Scenario) checkStopTimeout(td *TaskDefinition) ([]finding, string) {
 		return []finding{{field: cptr(i, "/stopTimeout"),
 			message:  fmt.Sprintf("the app needs up to %s to drain requests in flight after SIGTERM; a stop timeout of %s sends SIGKILL before it is done", sc.Drain.Duration, src),
 			observed: src, expected: fmt.Sprintf("at least %d s (and at most 120 s)", int64(sc.Drain.Seconds())),
-			hint:     "stopTimeout is the time between SIGTERM and SIGKILL."}}, ""
+			hint: "stopTimeout is the time between SIGTERM and SIGKILL."}}, ""
 	}
 	return nil, ""
 }
