@@ -53,14 +53,16 @@ func parseYAML(file string, base int, src []byte, what string, p *problems) *yam
 	var root yaml.Node
 	if err := yaml.Unmarshal(src, &root); err != nil {
 		msg := err.Error()
-		line := base + 1
+		line := 1
 		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			line = base + n
+			line, _ = strconv.Atoi(m[1])
 			msg = msg[len(m[0]):]
 		}
 		msg = strings.TrimPrefix(msg, "yaml: ")
-		p.add(file, line, "the %s is not valid YAML: %s", what, msg)
+		if l := firstBadLine(src); l > 0 {
+			line = l
+		}
+		p.add(file, base+line, "the %s is not valid YAML: %s", what, msg)
 		return nil
 	}
 	if len(root.Content) == 0 {
@@ -72,6 +74,26 @@ func parseYAML(file string, base int, src []byte, what string, p *problems) *yam
 		return nil
 	}
 	return n
+}
+
+// firstBadLine returns the first line at which src stops being valid YAML,
+// or 0. The YAML parser reports the line where the enclosing block began,
+// which in a long list points authors at the wrong entry; the shortest
+// failing prefix points at the line they must fix.
+func firstBadLine(src []byte) int {
+	lines := bytes.SplitAfter(src, []byte("\n"))
+	if len(lines) > 2000 {
+		return 0
+	}
+	var node yaml.Node
+	end := 0
+	for i, l := range lines {
+		end += len(l)
+		if yaml.Unmarshal(src[:end], &node) != nil {
+			return i + 1
+		}
+	}
+	return 0
 }
 
 // fields reads the keys of one YAML mapping and reports, with file lines,
