@@ -52,7 +52,7 @@ type loader struct {
 }
 
 func (l *loader) load() *Course {
-	c := &Course{LoadedAt: time.Now(), lessonBySlug: map[string]*Lesson{}, exerciseByID: map[string]*Exercise{}}
+	c := &Course{LoadedAt: time.Now(), lessonBySlug: map[string]*Lesson{}, exerciseByID: map[string]*Exercise{}, quizByID: map[string]*Quiz{}}
 	m := l.manifest()
 	c.Title, c.Description = m.title, m.description
 
@@ -73,6 +73,9 @@ func (l *loader) load() *Course {
 			mod.Lessons = append(mod.Lessons, lesson)
 			c.Lessons = append(c.Lessons, lesson)
 			c.lessonBySlug[lesson.Slug] = lesson
+			for _, q := range lesson.Quizzes {
+				c.quizByID[q.ID] = q
+			}
 		}
 		c.Modules = append(c.Modules, mod)
 	}

@@ -20,6 +20,7 @@ type Course struct {
 
 	lessonBySlug map[string]*Lesson
 	exerciseByID map[string]*Exercise
+	quizByID     map[string]*Quiz
 }
 
 // Lesson returns the lesson with the given slug, or nil.
@@ -27,6 +28,9 @@ func (c *Course) Lesson(slug string) *Lesson { return c.lessonBySlug[slug] }
 
 // Exercise returns the exercise with the given id, or nil.
 func (c *Course) Exercise(id string) *Exercise { return c.exerciseByID[id] }
+
+// Quiz returns the quiz with the given id ("<lesson>/<id>"), or nil.
+func (c *Course) Quiz(id string) *Quiz { return c.quizByID[id] }
 
 // Module is a titled group of lessons.
 type Module struct {

@@ -251,7 +251,7 @@ func TestLoadMinimal(t *testing.T) {
 	if grids.Module != c.Modules[0] || grids.Minutes != 3 || grids.Summary == "" || grids.Exercise != "tiny-grid" {
 		t.Errorf("grids = %+v", grids)
 	}
-	if len(reading.Quizzes) != 1 || reading.Quizzes[0].ID != "reading-grids/zero" {
+	if len(reading.Quizzes) != 1 || reading.Quizzes[0].ID != "reading-grids/zero" || c.Quiz("reading-grids/zero") != reading.Quizzes[0] {
 		t.Errorf("reading-grids quizzes = %+v", reading.Quizzes)
 	}
 	ex := c.Exercise("tiny-grid")
