@@ -4,6 +4,7 @@ package kinds
 import (
 	"coldstart/grader"
 	"coldstart/grader/kinds/subnet"
+	"coldstart/grader/kinds/table"
 	"coldstart/grader/kinds/taskdef"
 )
 
@@ -12,5 +13,6 @@ func All() []grader.Kind {
 	return []grader.Kind{
 		taskdef.Kind{},
 		subnet.Kind{},
+		table.Kind{},
 	}
 }
