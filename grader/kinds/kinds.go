@@ -3,6 +3,7 @@ package kinds
 
 import (
 	"coldstart/grader"
+	"coldstart/grader/kinds/iam"
 	"coldstart/grader/kinds/subnet"
 	"coldstart/grader/kinds/table"
 	"coldstart/grader/kinds/taskdef"
@@ -14,5 +15,6 @@ func All() []grader.Kind {
 		taskdef.Kind{},
 		subnet.Kind{},
 		table.Kind{},
+		iam.Kind{},
 	}
 }
