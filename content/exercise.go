@@ -22,7 +22,9 @@ const maxAnswerBytes = 64 << 10
 var exerciseKeys = []string{"id", "title", "kind", "points", "lesson", "lab", "timeLimit", "starter", "solution", "params", "scenario", "wrong"}
 
 // checkIDPattern is what a grader check id looks like: "subnet.capacity".
-var checkIDPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*(\.[a-z0-9][a-z0-9-]*)*$`)
+// Kinds choose their own ids (table.cloudrun.payPerUse), so only spaces and
+// punctuation are ruled out.
+var checkIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9][A-Za-z0-9_-]*)*$`)
 
 // exercises loads every folder under exercises/.
 func (l *loader) exercises() []*Exercise {
