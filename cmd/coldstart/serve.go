@@ -2,9 +2,302 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"coldstart/content"
+	"coldstart/content/builtin"
+	"coldstart/server"
+	"coldstart/server/grading"
+	"coldstart/server/store"
 )
 
+// ShutdownLimit bounds a graceful shutdown: the process exits within it.
+const ShutdownLimit = 30 * time.Second
+
+// Main is the course server as a program: parse flags, Run until the
+// context ends, then shut down gracefully. Tests start the real server
+// through it.
+type Main struct {
+	Addr           string
+	DB             string
+	Course         string // course directory; empty: the built-in course
+	Watch          bool
+	Signup         string // open or closed
+	Workers        int
+	GradingTimeout time.Duration
+	SecureCookies  bool
+	LogLevel       string
+
+	// Grader replaces the grading engine (tests); nil builds the real one.
+	Grader grading.Grader
+	Logger *slog.Logger
+	// Ready, when set, receives the listening address once serving.
+	Ready chan<- string
+}
+
 func runServe(ctx context.Context, args []string, s Streams) error {
-	return errors.New("not built yet")
+	m := &Main{}
+	if err := m.ParseFlags(args, s.Stderr); err != nil {
+		return err
+	}
+	if m.Logger == nil {
+		m.Logger = newJSONLogger(s.Stdout, m.LogLevel)
+	}
+	return m.Run(ctx)
+}
+
+func newJSONLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// ParseFlags reads the command line, with COLDSTART_* environment variables
+// as defaults.
+func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&m.Addr, "addr", env("COLDSTART_ADDR", ":8080"), "address to listen on (COLDSTART_ADDR)")
+	fs.StringVar(&m.DB, "db", env("COLDSTART_DB", "coldstart.db"), "SQLite database file (COLDSTART_DB)")
+	fs.StringVar(&m.Course, "course", env("COLDSTART_COURSE", ""), "course directory; empty serves the built-in course (COLDSTART_COURSE)")
+	watchDefault, _ := strconv.ParseBool(env("COLDSTART_WATCH", "false"))
+	fs.BoolVar(&m.Watch, "watch", watchDefault, "reload the course directory when its files change, and reload open pages (COLDSTART_WATCH)")
+	fs.StringVar(&m.Signup, "signup", env("COLDSTART_SIGNUP", "open"), "open: anyone may create an account; closed: only the first account (COLDSTART_SIGNUP)")
+	workers, _ := strconv.Atoi(env("COLDSTART_WORKERS", "0"))
+	fs.IntVar(&m.Workers, "workers", workers, "gradings run at the same time; 0 means one per CPU core (COLDSTART_WORKERS)")
+	timeout, err := time.ParseDuration(env("COLDSTART_GRADING_TIMEOUT", "60s"))
+	if err != nil {
+		return fmt.Errorf("COLDSTART_GRADING_TIMEOUT: %w", err)
+	}
+	fs.DurationVar(&m.GradingTimeout, "grading-timeout", timeout, "longest one grading may run, at most 60s (COLDSTART_GRADING_TIMEOUT)")
+	secure, _ := strconv.ParseBool(env("COLDSTART_SECURE_COOKIES", "false"))
+	fs.BoolVar(&m.SecureCookies, "secure-cookies", secure, "mark cookies Secure, for a server behind a TLS proxy (COLDSTART_SECURE_COOKIES)")
+	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
+		return errUsage
+	}
+	return m.validate()
+}
+
+func (m *Main) validate() error {
+	switch m.Signup {
+	case "open", "closed":
+	default:
+		return fmt.Errorf("--signup must be open or closed, not %q", m.Signup)
+	}
+	if m.Workers < 0 || m.Workers > 64 {
+		return fmt.Errorf("--workers must be between 0 and 64, not %d", m.Workers)
+	}
+	if m.GradingTimeout <= 0 || m.GradingTimeout > 60*time.Second {
+		return fmt.Errorf("--grading-timeout must be more than 0 and at most 60s, not %s", m.GradingTimeout)
+	}
+	if m.Watch && m.Course == "" {
+		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
+	}
+	return nil
+}
+
+// instanceName names this server for the sandbox: derived from the
+// database path, so a restart finds (and sweeps) what a crash left behind.
+func instanceName(db string) string {
+	abs, err := filepath.Abs(db)
+	if err != nil {
+		abs = db
+	}
+	h := sha256.Sum256([]byte(abs))
+	return "coldstart-" + hex.EncodeToString(h[:])[:12]
+}
+
+// Run serves until ctx ends, then shuts down: it stops accepting, drains
+// requests in flight, lets running gradings finish or queues them again,
+// and returns within ShutdownLimit.
+func (m *Main) Run(ctx context.Context) error {
+	start := time.Now()
+	logger := m.Logger
+	if logger == nil {
+		logger = slog.Default()
+	}
+	if m.Workers == 0 {
+		m.Workers = runtime.NumCPU()
+	}
+	if m.GradingTimeout == 0 {
+		m.GradingTimeout = 60 * time.Second
+	}
+	if m.Signup == "" {
+		m.Signup = "open"
+	}
+
+	// Listen first: a port that is taken is the most common start-up error.
+	ln, err := net.Listen("tcp", m.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Addr, err)
+	}
+	defer ln.Close()
+
+	st, err := store.Open(ctx, m.DB)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if n, err := st.RequeueInterrupted(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		logger.Info("gradings interrupted by the last stop are queued again", slog.Int64("jobs", n))
+	}
+
+	// The course loads while the grader connects to the container engine.
+	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopWatch()
+	var source server.CourseSource
+	var courseErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		source, courseErr = m.loadCourse(watchCtx, logger)
+	}()
+	g := m.Grader
+	if g == nil {
+		engine := newEngine(ctx, instanceName(m.DB), logger)
+		engine.TimeLimit = m.GradingTimeout
+		if sb := engine.Sandbox(); sb != nil {
+			go func() {
+				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				if n, err := sb.Sweep(sctx); err != nil {
+					logger.Warn("remove containers left by an earlier run", slog.Any("err", err))
+				} else if n > 0 {
+					logger.Info("removed containers left by an earlier run", slog.Int("removed", n))
+				}
+			}()
+		}
+		g = engine
+	}
+	wg.Wait()
+	if courseErr != nil {
+		return courseErr
+	}
+
+	registry := prometheus.NewRegistry()
+	hub := grading.NewHub()
+	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Logger: logger, Registerer: registry})
+	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
+		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies, Registry: registry})
+	if err != nil {
+		return err
+	}
+
+	poolCtx, stopPool := context.WithCancel(context.WithoutCancel(ctx))
+	poolDone := make(chan struct{})
+	go func() { pool.Run(poolCtx); close(poolDone) }()
+
+	httpSrv := srv.HTTPServer(m.Addr)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("db", m.DB),
+		slog.String("course", source.Course().Title), slog.Int("workers", m.Workers),
+		slog.Duration("startup", time.Since(start)))
+	if m.Ready != nil {
+		m.Ready <- ln.Addr().String()
+	}
+
+	go sweepSessions(poolCtx, st, logger)
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		stopPool()
+		<-poolDone
+		return fmt.Errorf("serve: %w", err)
+	}
+
+	logger.Info("shutting down")
+	deadline := time.Now().Add(ShutdownLimit - 2*time.Second)
+	shutCtx, cancel := context.WithDeadline(context.Background(), deadline)
+	defer cancel()
+	// The pool stops taking jobs and gives running gradings its grace
+	// period while the HTTP server drains.
+	stopPool()
+	srv.Close()
+	if err := httpSrv.Shutdown(shutCtx); err != nil {
+		logger.Warn("requests still open at shutdown were cut", slog.Any("err", err))
+		httpSrv.Close()
+	}
+	select {
+	case <-poolDone:
+	case <-shutCtx.Done():
+		logger.Warn("gradings did not stop in time")
+	}
+	stopWatch()
+	logger.Info("stopped")
+	return nil
+}
+
+func (m *Main) loadCourse(ctx context.Context, logger *slog.Logger) (server.CourseSource, error) {
+	if m.Course == "" {
+		c, err := content.Load(builtin.FS())
+		if err != nil {
+			return nil, fmt.Errorf("the built-in course does not load: %w", err)
+		}
+		return server.StaticCourse{C: c}, nil
+	}
+	if m.Watch {
+		w, err := content.Watch(ctx, m.Course, logger)
+		if err != nil {
+			return nil, fmt.Errorf("course %s: %w", m.Course, err)
+		}
+		return w, nil
+	}
+	c, err := content.Load(os.DirFS(m.Course))
+	if err != nil {
+		return nil, fmt.Errorf("course %s: %w", m.Course, err)
+	}
+	return server.StaticCourse{C: c}, nil
+}
+
+// sweepSessions deletes expired sessions every hour.
+func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+				logger.Warn("delete expired sessions", slog.Any("err", err))
+			}
+		}
+	}
 }

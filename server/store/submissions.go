@@ -182,3 +182,13 @@ func (s *Store) QueueDepth(ctx context.Context) (queued, running int, err error)
 	}
 	return
 }
+
+// PendingCount counts a user's submissions waiting for or in grading.
+func (s *Store) PendingCount(ctx context.Context, userID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM submissions WHERE user_id = ? AND status != 'done'`, userID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("count pending submissions: %w", err)
+	}
+	return n, nil
+}

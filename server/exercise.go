@@ -1,0 +1,270 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"coldstart/content"
+	"coldstart/grader"
+	"coldstart/grader/kinds"
+	"coldstart/server/store"
+)
+
+// historyLimit bounds the attempts listed on an exercise page.
+const historyLimit = 20
+
+type exerciseData struct {
+	Exercise *content.Exercise
+	Lesson   *content.Lesson
+	Variant  *grader.Variant
+	Table    *tableView
+	Body     string
+	Stats    store.ExerciseStats
+	resultArea
+}
+
+// resultArea is the part of the exercise page that changes after a
+// grading: the shown result and the attempts.
+type resultArea struct {
+	Shown   *resultView
+	History []historyRow
+}
+
+type historyRow struct {
+	Sub     *store.Submission
+	Current bool
+}
+
+// seedFor is the variant seed of a user for an exercise: stable, so the
+// student sees the same scenario on every visit, and different per student.
+func seedFor(userID int64, exercise string) int64 {
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%d/%s", userID, exercise)
+	return int64(h.Sum64() & 0x7fffffff)
+}
+
+func (s *Server) exercise(c *gin.Context) {
+	id := c.Param("id")
+	ix := s.index.get(s.course.Course())
+	ex := ix.exercises[id]
+	if ex == nil {
+		s.fail(c, http.StatusNotFound, "No such exercise", "There is no exercise at this address. The course home lists every exercise.")
+		return
+	}
+	d := exerciseData{Exercise: ex, Lesson: ix.lessons[ex.Lesson], Body: ex.Starter}
+	if ex.Kind == "table" {
+		// A scenario the grid cannot be built from falls back to the editor.
+		if t, err := newTableView(ex.Scenario); err == nil {
+			d.Table = t
+		} else {
+			s.logger.WarnContext(c.Request.Context(), "table exercise shown as text", slog.String("exercise", ex.ID), slog.Any("err", err))
+		}
+	}
+	u := currentUser(c)
+	if u != nil {
+		ctx := c.Request.Context()
+		v, err := s.grader.Variant(kinds.Spec(ex), seedFor(u.ID, ex.ID))
+		if err == nil {
+			d.Variant = v
+		}
+		subs, err := s.store.Submissions(ctx, u.ID, ex.ID, historyLimit)
+		if err != nil {
+			s.internal(c, err)
+			return
+		}
+		prog, ok := s.progressOf(c)
+		if !ok {
+			return
+		}
+		d.Stats = prog.Exercises[ex.ID]
+		var shown *store.Submission
+		if q := c.Query("s"); q != "" {
+			n, err := strconv.ParseInt(q, 10, 64)
+			if err != nil {
+				s.fail(c, http.StatusBadRequest, "Unknown attempt", "The attempt number in the address is not a number.")
+				return
+			}
+			shown, err = s.ownSubmission(c, n)
+			if err != nil {
+				return
+			}
+			if shown.Exercise != ex.ID {
+				s.fail(c, http.StatusNotFound, "No such attempt", "This attempt belongs to another exercise.")
+				return
+			}
+		} else if len(subs) > 0 {
+			shown = subs[0]
+		}
+		if shown != nil {
+			d.Body = string(shown.Body)
+			if d.Table != nil {
+				d.Table.fill(shown.Body)
+			}
+			rv, err := s.resultView(c, ex, shown)
+			if err != nil {
+				s.internal(c, err)
+				return
+			}
+			d.Shown = rv
+		}
+		d.History = history(subs, shown)
+	}
+	s.render(c, http.StatusOK, "exercise", s.newPage(c, ex.Title, d))
+}
+
+func history(subs []*store.Submission, shown *store.Submission) []historyRow {
+	out := make([]historyRow, len(subs))
+	for i, sub := range subs {
+		out[i] = historyRow{Sub: sub, Current: shown != nil && sub.ID == shown.ID}
+	}
+	return out
+}
+
+// ownSubmission loads a submission the signed-in user may see: their own,
+// or anyone's for an instructor. Others get a 404, as if it did not exist.
+func (s *Server) ownSubmission(c *gin.Context, id int64) (*store.Submission, error) {
+	sub, err := s.store.Submission(c.Request.Context(), id)
+	if errors.Is(err, store.ErrNotFound) {
+		s.fail(c, http.StatusNotFound, "No such attempt", "There is no attempt with this number.")
+		return nil, err
+	}
+	if err != nil {
+		s.internal(c, err)
+		return nil, err
+	}
+	u := currentUser(c)
+	if sub.UserID != u.ID && !u.Role.CanTeach() {
+		s.fail(c, http.StatusNotFound, "No such attempt", "There is no attempt with this number.")
+		return nil, store.ErrNotFound
+	}
+	return sub, nil
+}
+
+// tableView is the grid of a "table" exercise.
+type tableView struct {
+	Columns []tableColumn
+	Rows    []tableRow
+}
+
+type tableColumn struct {
+	ID, Title string
+	Options   []string
+}
+
+type tableRow struct {
+	ID, Title string
+	Cells     []tableCell
+}
+
+type tableCell struct {
+	Column, ColumnTitle string
+	Options             []tableOption
+}
+
+type tableOption struct {
+	Column, Value string
+	Checked       bool
+}
+
+type tableScenario struct {
+	Rows []struct {
+		ID    string `yaml:"id"`
+		Title string `yaml:"title"`
+	} `yaml:"rows"`
+	Columns []struct {
+		ID      string   `yaml:"id"`
+		Title   string   `yaml:"title"`
+		Options []string `yaml:"options"`
+	} `yaml:"columns"`
+	Options []string `yaml:"options"`
+}
+
+func newTableView(scenario map[string]any) (*tableView, error) {
+	var sc tableScenario
+	if err := (grader.Spec{Scenario: scenario}).DecodeScenario(&sc); err != nil {
+		return nil, fmt.Errorf("table scenario: %w", err)
+	}
+	if len(sc.Rows) == 0 || len(sc.Columns) == 0 {
+		return nil, errors.New("table scenario: rows and columns are required")
+	}
+	t := &tableView{}
+	for _, col := range sc.Columns {
+		opts := col.Options
+		if len(opts) == 0 {
+			opts = sc.Options
+		}
+		if len(opts) == 0 {
+			return nil, fmt.Errorf("table scenario: column %q has no options", col.ID)
+		}
+		title := col.Title
+		if title == "" {
+			title = col.ID
+		}
+		t.Columns = append(t.Columns, tableColumn{ID: col.ID, Title: title, Options: opts})
+	}
+	for _, r := range sc.Rows {
+		title := r.Title
+		if title == "" {
+			title = r.ID
+		}
+		row := tableRow{ID: r.ID, Title: title}
+		for _, col := range t.Columns {
+			cell := tableCell{Column: col.ID, ColumnTitle: col.Title}
+			for _, o := range col.Options {
+				cell.Options = append(cell.Options, tableOption{Column: col.ID, Value: o})
+			}
+			row.Cells = append(row.Cells, cell)
+		}
+		t.Rows = append(t.Rows, row)
+	}
+	return t, nil
+}
+
+// tableAnswer is what a table exercise submits.
+type tableAnswer struct {
+	Cells map[string]map[string]string `json:"cells"`
+}
+
+// fill checks the options of a previous answer.
+func (t *tableView) fill(body []byte) {
+	var a tableAnswer
+	if json.Unmarshal(body, &a) != nil {
+		return
+	}
+	for ri := range t.Rows {
+		for ci := range t.Rows[ri].Cells {
+			cell := &t.Rows[ri].Cells[ci]
+			for oi := range cell.Options {
+				cell.Options[oi].Checked = a.Cells[t.Rows[ri].ID][cell.Column] == cell.Options[oi].Value
+			}
+		}
+	}
+}
+
+// tableFromForm builds the JSON answer from a grid posted without script:
+// fields named cell.<row>.<column>.
+func tableFromForm(form map[string][]string) ([]byte, bool) {
+	a := tableAnswer{Cells: map[string]map[string]string{}}
+	found := false
+	for k, v := range form {
+		parts := strings.Split(k, ".")
+		if len(parts) != 3 || parts[0] != "cell" || len(v) == 0 {
+			continue
+		}
+		if a.Cells[parts[1]] == nil {
+			a.Cells[parts[1]] = map[string]string{}
+		}
+		a.Cells[parts[1]][parts[2]] = v[0]
+		found = true
+	}
+	b, _ := json.Marshal(a)
+	return b, found
+}

@@ -1,0 +1,76 @@
+package server
+
+import (
+	"encoding/json"
+	"html/template"
+	"net/http"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"coldstart/content"
+)
+
+type lessonData struct {
+	Lesson   *content.Lesson
+	Parts    []template.HTML
+	Done     bool
+	Exercise *content.Exercise
+	// QuizState is the user's previous answers, as JSON for the script.
+	QuizState template.JS
+}
+
+func (s *Server) lesson(c *gin.Context) {
+	slug := c.Param("slug")
+	// Lessons link to each other as "<slug>.md" in their source.
+	if strings.HasSuffix(slug, ".md") {
+		c.Redirect(http.StatusMovedPermanently, "/lessons/"+strings.TrimSuffix(slug, ".md"))
+		return
+	}
+	course := s.course.Course()
+	ix := s.index.get(course)
+	l := ix.lessons[slug]
+	if l == nil {
+		s.fail(c, http.StatusNotFound, "No such lesson", "There is no lesson at this address. The course home lists every lesson.")
+		return
+	}
+	prog, ok := s.progressOf(c)
+	if !ok {
+		return
+	}
+	_, done := prog.Lessons[slug]
+	d := lessonData{Lesson: l, Parts: ix.parts[slug], Done: done, Exercise: ix.lessonExercise[slug]}
+	if len(l.Quizzes) > 0 && len(prog.Quizzes) > 0 {
+		state := map[string]any{}
+		for _, q := range l.Quizzes {
+			if a, ok := prog.Quizzes[q.ID]; ok {
+				state[q.ID] = map[string]any{"choices": a.Choices, "correct": a.Correct}
+			}
+		}
+		if len(state) > 0 {
+			b, _ := json.Marshal(state)
+			d.QuizState = template.JS(b)
+		}
+	}
+	s.render(c, http.StatusOK, "lesson", s.newPage(c, l.Title, d))
+}
+
+func (s *Server) completeLesson(c *gin.Context) {
+	slug := c.Param("slug")
+	if s.index.get(s.course.Course()).lessons[slug] == nil {
+		s.fail(c, http.StatusNotFound, "No such lesson", "There is no lesson at this address.")
+		return
+	}
+	done := c.PostForm("done") != "0"
+	u := currentUser(c)
+	if err := s.store.SetLessonComplete(c.Request.Context(), u.ID, slug, done); err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.progress.forget(u.ID)
+	if wantsJSON(c) {
+		c.JSON(http.StatusOK, gin.H{"done": done})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/lessons/"+slug)
+}

@@ -1,0 +1,205 @@
+package server
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+)
+
+// Keys of values kept on a request's gin.Context.
+const (
+	ctxRequestID = "request_id"
+	ctxUser      = "user"
+	ctxToken     = "session_token"
+	ctxCSRF      = "csrf"
+	ctxExpired   = "session_expired"
+)
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader("X-Request-Id")
+	if len(id) == 0 || len(id) > 64 || !isToken(id) {
+		var b [8]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(ctxRequestID, id)
+	c.Header("X-Request-Id", id)
+	c.Next()
+}
+
+func isToken(s string) bool {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// recoverPanic turns a panic into a logged error and an error page that
+// shows no stack trace.
+func (s *Server) recoverPanic(c *gin.Context) {
+	defer func() {
+		p := recover()
+		if p == nil {
+			return
+		}
+		if p == http.ErrAbortHandler {
+			panic(p)
+		}
+		s.logger.ErrorContext(c.Request.Context(), "panic while serving a request", slog.String("request_id", c.GetString(ctxRequestID)),
+			slog.String("path", c.Request.URL.Path), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
+		if c.Writer.Written() {
+			c.Abort()
+			return
+		}
+		s.fail(c, http.StatusInternalServerError, "Something went wrong", "The server hit an internal error on this page. The problem was logged; please try again.")
+	}()
+	c.Next()
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	c.Next()
+	took := time.Since(start)
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	code := c.Writer.Status()
+	s.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
+	s.latency.WithLabelValues(route).Observe(took.Seconds())
+	level := slog.LevelInfo
+	if code >= 500 {
+		level = slog.LevelError
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", c.GetString(ctxRequestID)),
+		slog.String("method", c.Request.Method),
+		slog.String("path", c.Request.URL.Path),
+		slog.String("route", route),
+		slog.Int("status", code),
+		slog.Int("bytes", c.Writer.Size()),
+		slog.Float64("ms", float64(took.Microseconds())/1000),
+		slog.String("ip", c.ClientIP()),
+	}
+	if u := currentUser(c); u != nil {
+		attrs = append(attrs, slog.Int64("user", u.ID))
+	}
+	s.logger.LogAttrs(c.Request.Context(), level, "request", attrs...)
+}
+
+// limitBody refuses bodies larger than the limit: at once when the length is
+// declared, and while reading otherwise.
+func (s *Server) limitBody(c *gin.Context) {
+	if c.Request.ContentLength > s.cfg.MaxBodyBytes {
+		s.tooLarge(c)
+		return
+	}
+	if c.Request.Body != nil {
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxBodyBytes)
+	}
+	c.Next()
+}
+
+func (s *Server) tooLarge(c *gin.Context) {
+	c.Header("Connection", "close")
+	s.fail(c, http.StatusRequestEntityTooLarge, "That was too much to send",
+		fmt.Sprintf("The server accepts at most %d KiB in one request. Exercise answers may be at most 64 KiB.", s.cfg.MaxBodyBytes>>10))
+}
+
+// parseForm reads a form body, answering 413 or 400 itself when it cannot.
+func (s *Server) parseForm(c *gin.Context) bool {
+	ct, _, _ := mime.ParseMediaType(c.GetHeader("Content-Type"))
+	var err error
+	if ct == "multipart/form-data" {
+		err = c.Request.ParseMultipartForm(s.cfg.MaxBodyBytes)
+	} else {
+		err = c.Request.ParseForm()
+	}
+	if err == nil {
+		return true
+	}
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.tooLarge(c)
+		return false
+	}
+	s.fail(c, http.StatusBadRequest, "The form could not be read", "What the browser sent is not a form this page understands. Reload the page and try again.")
+	return false
+}
+
+// checkCSRF requires the page's CSRF token on every request that changes
+// something.
+func (s *Server) checkCSRF(c *gin.Context) {
+	switch c.Request.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		c.Next()
+		return
+	}
+	if !s.parseForm(c) {
+		return
+	}
+	got := c.Request.PostFormValue("csrf")
+	if got == "" {
+		got = c.GetHeader("X-CSRF-Token")
+	}
+	if !csrfValid(c, got) {
+		if c.GetBool(ctxExpired) {
+			s.fail(c, http.StatusForbidden, "Your session has expired", "Sign in again, then repeat what you were doing. Nothing was saved.")
+			return
+		}
+		s.fail(c, http.StatusForbidden, "This form has expired",
+			"The page was open too long or was sent from somewhere else, so nothing was saved. Reload the page and try again.")
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) requireUser(c *gin.Context) {
+	if currentUser(c) != nil {
+		c.Next()
+		return
+	}
+	if c.GetBool(ctxExpired) {
+		if c.Request.Method == http.MethodGet && !wantsJSON(c) {
+			c.Redirect(http.StatusSeeOther, "/signin?expired=1&next="+url.QueryEscape(safeNext(c.Request.URL.RequestURI())))
+			c.Abort()
+			return
+		}
+		s.fail(c, http.StatusUnauthorized, "Your session has expired", "Sign in again, then repeat what you were doing. Nothing was saved.")
+		return
+	}
+	if c.Request.Method == http.MethodGet && !wantsJSON(c) {
+		c.Redirect(http.StatusSeeOther, "/signin?next="+url.QueryEscape(safeNext(c.Request.URL.RequestURI())))
+		c.Abort()
+		return
+	}
+	s.fail(c, http.StatusUnauthorized, "Please sign in", "Sign in to do this.")
+}
+
+func (s *Server) requireTeacher(c *gin.Context) {
+	if u := currentUser(c); u == nil || !u.Role.CanTeach() {
+		s.fail(c, http.StatusForbidden, "Instructors only", "This page is for instructors.")
+		return
+	}
+	c.Next()
+}
+
+func (s *Server) requireAdmin(c *gin.Context) {
+	if u := currentUser(c); u == nil || u.Role != "admin" {
+		s.fail(c, http.StatusForbidden, "Admins only", "Only an admin can change roles.")
+		return
+	}
+	c.Next()
+}

@@ -1,0 +1,213 @@
+// Package server is the course server: gin handlers for the pages a student
+// and an instructor use, sessions and CSRF protection, the grading pipeline
+// from a submission to its verdict, and the operational endpoints.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"coldstart/content"
+	"coldstart/server/auth"
+	"coldstart/server/grading"
+	"coldstart/server/store"
+	"coldstart/web"
+)
+
+// Config is what a Server needs.
+type Config struct {
+	Store  *store.Store
+	Course CourseSource
+	Grader grading.Grader
+	Pool   *grading.Pool // runs the queued jobs; nil in tests that only read
+	Logger *slog.Logger
+	// SignupOpen lets visitors create accounts (the first is always allowed).
+	SignupOpen bool
+	// Watch makes pages reload when the course changes.
+	Watch bool
+	// SecureCookies marks cookies Secure even when the request did not come
+	// over TLS (behind a TLS-terminating proxy).
+	SecureCookies bool
+	// MaxBodyBytes bounds every request body (default 1 MiB).
+	MaxBodyBytes int64
+	SessionTTL   time.Duration // default 30 days
+	Registry     *prometheus.Registry
+	Now          func() time.Time
+}
+
+// Server serves the course.
+type Server struct {
+	cfg      Config
+	store    *store.Store
+	course   CourseSource
+	grader   grading.Grader
+	pool     *grading.Pool
+	hub      *grading.Hub
+	logger   *slog.Logger
+	views    *views
+	assets   *web.Assets
+	index    indexCache
+	sessions *sessionCache
+	progress *progressCache
+
+	ipLimit      *auth.Limiter
+	accountLimit *auth.Limiter
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+
+	closing   chan struct{}
+	closeOnce sync.Once
+	engine    *gin.Engine
+}
+
+// New builds a server; it checks the templates and assets.
+func New(cfg Config) (*Server, error) {
+	if cfg.Store == nil || cfg.Course == nil || cfg.Grader == nil {
+		return nil, errors.New("server: a store, a course and a grader are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.SessionTTL <= 0 {
+		cfg.SessionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.Registry == nil {
+		cfg.Registry = prometheus.NewRegistry()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	assets, err := web.LoadAssets(map[string][]byte{"app.css": []byte("\n/* Code highlighting */\n" + content.HighlightCSS())})
+	if err != nil {
+		return nil, err
+	}
+	v, err := loadViews(assets)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, store: cfg.Store, course: cfg.Course, grader: cfg.Grader, pool: cfg.Pool, logger: cfg.Logger,
+		views: v, assets: assets, sessions: newSessionCache(), progress: newProgressCache(),
+		ipLimit: auth.NewLimiter(20, 10*time.Minute), accountLimit: auth.NewLimiter(8, 10*time.Minute),
+		registry: cfg.Registry, closing: make(chan struct{})}
+	if cfg.Pool != nil {
+		cfg.Pool.OnFinish(s.progress.forget)
+		s.hub = cfg.Pool.Hub()
+	} else {
+		s.hub = grading.NewHub()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coldstart_http_requests_total",
+		Help: "HTTP requests by route and status code."}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "coldstart_http_request_seconds",
+		Help: "HTTP request latency by route.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"route"})
+	for _, c := range []prometheus.Collector{s.requests, s.latency} {
+		if err := s.registry.Register(c); err != nil {
+			return nil, fmt.Errorf("register metrics: %w", err)
+		}
+	}
+	_ = s.registry.Register(collectors.NewGoCollector())
+	_ = s.registry.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.engine = s.routes()
+	return s, nil
+}
+
+// Handler returns the HTTP handler.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// Close ends the long-lived streams (live grading, live reload) so that
+// http.Server.Shutdown can finish; call it when shutdown begins.
+func (s *Server) Close() { s.closeOnce.Do(func() { close(s.closing) }) }
+
+// HTTPServer returns an http.Server with the timeouts this server wants.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           s.engine,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Streams lift this deadline for themselves (see stream.go).
+		WriteTimeout:   60 * time.Second,
+		IdleTimeout:    120 * time.Second,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(s.Close)
+	return srv
+}
+
+func (s *Server) routes() *gin.Engine {
+	gin.SetMode(gin.ReleaseMode)
+	r := gin.New()
+	r.RedirectTrailingSlash = true
+	r.HandleMethodNotAllowed = false
+	r.ContextWithFallback = true
+	r.Use(s.requestID, s.recoverPanic, s.accessLog, s.limitBody, s.loadSession, s.checkCSRF)
+
+	r.GET("/healthz", s.healthz)
+	r.GET("/readyz", s.readyz)
+	r.GET("/metrics", s.metrics)
+	r.GET("/static/:name", s.static)
+	r.HEAD("/static/:name", s.static)
+
+	r.GET("/", s.home)
+	r.GET("/lessons/:slug", s.lesson)
+	r.POST("/lessons/:slug/complete", s.requireUser, s.completeLesson)
+	r.POST("/quiz/*id", s.answerQuiz)
+	r.GET("/exercises/:id", s.exercise)
+	r.POST("/exercises/:id/submit", s.requireUser, s.submit)
+	r.GET("/submissions/:id/events", s.requireUser, s.submissionEvents)
+	r.GET("/submissions/:id/result", s.requireUser, s.submissionResult)
+	r.GET("/submissions/:id", s.requireUser, s.submissionJSON)
+	r.GET("/progress", s.requireUser, s.progressPage)
+	r.GET("/cohort", s.requireUser, s.requireTeacher, s.cohort)
+	r.POST("/cohort/role", s.requireUser, s.requireAdmin, s.setRole)
+	r.GET("/events/reload", s.reloadEvents)
+
+	r.GET("/signin", s.signinPage)
+	r.POST("/signin", s.signin)
+	r.GET("/signup", s.signupPage)
+	r.POST("/signup", s.signup)
+	r.POST("/signout", s.signout)
+
+	r.NoRoute(func(c *gin.Context) {
+		s.fail(c, http.StatusNotFound, "This page does not exist", "The address may be mistyped, or the page was moved.")
+	})
+	return r
+}
+
+// ready checks what /readyz reports.
+func (s *Server) ready(ctx context.Context) map[string]string {
+	out := map[string]string{}
+	if err := s.store.Ping(ctx); err != nil {
+		out["database"] = err.Error()
+	} else {
+		out["database"] = "ok"
+	}
+	c := s.course.Course()
+	switch {
+	case c == nil:
+		out["course"] = "not loaded"
+	case s.course.Err() != nil:
+		out["course"] = "ok (serving the last good version: " + s.course.Err().Error() + ")"
+	default:
+		out["course"] = "ok"
+	}
+	if err := s.grader.Ready(ctx); err != nil {
+		out["grader"] = "degraded: " + err.Error()
+	} else {
+		out["grader"] = "ok"
+	}
+	return out
+}

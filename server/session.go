@@ -1,0 +1,339 @@
+package server
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"coldstart/server/auth"
+	"coldstart/server/store"
+)
+
+const (
+	sessionCookie = "coldstart_session"
+	csrfCookie    = "coldstart_csrf"
+)
+
+func currentUser(c *gin.Context) *store.User {
+	if v, ok := c.Get(ctxUser); ok {
+		return v.(*store.User)
+	}
+	return nil
+}
+
+func csrfToken(c *gin.Context) string { return c.GetString(ctxCSRF) }
+
+func csrfValid(c *gin.Context, got string) bool { return auth.Equal(got, csrfToken(c)) }
+
+// sessionCSRF derives a signed-in user's CSRF token from the session token,
+// so it changes with every sign-in and needs no storage.
+func sessionCSRF(token string) string {
+	h := sha256.Sum256([]byte("coldstart-csrf\x00" + token))
+	return base64.RawURLEncoding.EncodeToString(h[:])
+}
+
+func (s *Server) secure(c *gin.Context) bool {
+	return s.cfg.SecureCookies || c.Request.TLS != nil
+}
+
+func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
+	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+		HttpOnly: true, Secure: s.secure(c), SameSite: http.SameSiteLaxMode})
+}
+
+// loadSession finds the signed-in user, if any, and the CSRF token of the
+// page.
+func (s *Server) loadSession(c *gin.Context) {
+	if strings.HasPrefix(c.Request.URL.Path, "/static/") || c.Request.URL.Path == "/healthz" || c.Request.URL.Path == "/metrics" {
+		c.Next()
+		return
+	}
+	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 128 {
+		u, err := s.sessionUser(c.Request.Context(), ck.Value)
+		switch {
+		case err == nil:
+			c.Set(ctxUser, u)
+			c.Set(ctxToken, ck.Value)
+			c.Set(ctxCSRF, sessionCSRF(ck.Value))
+			c.Next()
+			return
+		case errors.Is(err, store.ErrExpired):
+			c.Set(ctxExpired, true)
+			s.setCookie(c, sessionCookie, "", -1)
+		case errors.Is(err, store.ErrNotFound):
+			s.setCookie(c, sessionCookie, "", -1)
+		default:
+			s.internal(c, err)
+			return
+		}
+	}
+	// Visitors: a random token in a cookie, repeated in every form.
+	if ck, err := c.Request.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
+		c.Set(ctxCSRF, ck.Value)
+	} else if c.Request.Method == http.MethodGet {
+		t := auth.NewToken()
+		s.setCookie(c, csrfCookie, t, 0)
+		c.Set(ctxCSRF, t)
+	}
+	c.Next()
+}
+
+// sessionCache keeps recently seen sessions for a few seconds, so that a
+// page view does not need a database round trip for the session.
+type sessionCache struct {
+	mu      sync.RWMutex
+	entries map[string]sessionEntry
+}
+
+type sessionEntry struct {
+	user    *store.User
+	expires time.Time
+	fresh   time.Time // when this entry must be read again from the store
+}
+
+const sessionCacheTTL = 5 * time.Second
+
+func newSessionCache() *sessionCache { return &sessionCache{entries: map[string]sessionEntry{}} }
+
+func (s *Server) sessionUser(ctx context.Context, token string) (*store.User, error) {
+	key := string(auth.HashToken(token))
+	now := s.cfg.Now()
+	s.sessions.mu.RLock()
+	e, ok := s.sessions.entries[key]
+	s.sessions.mu.RUnlock()
+	if ok && now.Before(e.fresh) {
+		if now.After(e.expires) {
+			return nil, store.ErrExpired
+		}
+		return e.user, nil
+	}
+	u, expires, err := s.store.SessionUser(ctx, []byte(key))
+	if err != nil {
+		s.forgetSession(key)
+		return nil, err
+	}
+	s.sessions.mu.Lock()
+	if len(s.sessions.entries) > 50000 {
+		s.sessions.entries = map[string]sessionEntry{}
+	}
+	s.sessions.entries[key] = sessionEntry{user: u, expires: expires, fresh: now.Add(sessionCacheTTL)}
+	s.sessions.mu.Unlock()
+	return u, nil
+}
+
+func (s *Server) forgetSession(key string) {
+	s.sessions.mu.Lock()
+	delete(s.sessions.entries, key)
+	s.sessions.mu.Unlock()
+}
+
+// forgetUser drops cached sessions of a user, as after a role change.
+func (s *Server) forgetUser(id int64) {
+	s.sessions.mu.Lock()
+	for k, e := range s.sessions.entries {
+		if e.user.ID == id {
+			delete(s.sessions.entries, k)
+		}
+	}
+	s.sessions.mu.Unlock()
+}
+
+// startSession signs a user in: a new random token, stored hashed.
+func (s *Server) startSession(c *gin.Context, u *store.User) error {
+	token := auth.NewToken()
+	if err := s.store.CreateSession(c.Request.Context(), u.ID, auth.HashToken(token), s.cfg.Now().Add(s.cfg.SessionTTL)); err != nil {
+		return err
+	}
+	s.setCookie(c, sessionCookie, token, int(s.cfg.SessionTTL.Seconds()))
+	return nil
+}
+
+type authData struct {
+	Signup bool
+	Email  string
+	Next   string
+	Error  string
+}
+
+// safeNext keeps a redirect target on this server.
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 512 {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) signinPage(c *gin.Context) {
+	if currentUser(c) != nil {
+		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
+		return
+	}
+	p := s.newPage(c, "Sign in", authData{Next: safeNext(c.Query("next"))})
+	p.Nav = "signin"
+	if c.Query("expired") != "" {
+		p.Flash = "Your session has expired. Please sign in again."
+	}
+	s.render(c, http.StatusOK, "auth", p)
+}
+
+func (s *Server) signupPage(c *gin.Context) {
+	if currentUser(c) != nil {
+		c.Redirect(http.StatusSeeOther, "/")
+		return
+	}
+	p := s.newPage(c, "Sign up", authData{Signup: true, Next: safeNext(c.Query("next"))})
+	p.Nav = "signup"
+	p.SignupOpen = s.signupAllowed(c.Request.Context())
+	s.render(c, http.StatusOK, "auth", p)
+}
+
+// signupAllowed: sign-up is open by configuration, and always for the very
+// first account (which becomes the admin).
+func (s *Server) signupAllowed(ctx context.Context) bool {
+	if s.cfg.SignupOpen {
+		return true
+	}
+	users, err := s.store.Users(ctx)
+	return err == nil && len(users) == 0
+}
+
+func (s *Server) authError(c *gin.Context, code int, d authData, msg string) {
+	d.Error = msg
+	title := "Sign in"
+	if d.Signup {
+		title = "Sign up"
+	}
+	p := s.newPage(c, title, d)
+	if d.Signup {
+		p.SignupOpen = s.signupAllowed(c.Request.Context())
+	}
+	s.render(c, code, "auth", p)
+}
+
+func clientIP(c *gin.Context) string {
+	ip := c.ClientIP()
+	if parsed := net.ParseIP(ip); parsed != nil && parsed.To4() == nil {
+		// Limit IPv6 clients per /64, which one host usually holds.
+		return parsed.Mask(net.CIDRMask(64, 128)).String()
+	}
+	return ip
+}
+
+func (s *Server) signin(c *gin.Context) {
+	d := authData{Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
+	if len(d.Email) > auth.MaxEmail {
+		d.Email = d.Email[:auth.MaxEmail]
+	}
+	email := strings.ToLower(strings.TrimSpace(d.Email))
+	password := c.PostForm("password")
+	if email == "" || password == "" {
+		s.authError(c, http.StatusBadRequest, d, "Enter your email and password.")
+		return
+	}
+	if ok, wait := s.ipLimit.Allow(clientIP(c)); !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-in attempts from your network. Try again in %s.", roundUp(wait)))
+		return
+	}
+	if ok, wait := s.accountLimit.Allow(email); !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-in attempts for this account. Try again in %s.", roundUp(wait)))
+		return
+	}
+	u, err := s.store.UserByEmail(c.Request.Context(), email)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		s.internal(c, err)
+		return
+	}
+	var hash []byte
+	if u != nil {
+		hash = u.PasswordHash
+	}
+	if !auth.VerifyPassword(hash, password) || u == nil {
+		s.logger.InfoContext(c.Request.Context(), "sign-in refused", slog.String("ip", c.ClientIP()))
+		s.authError(c, http.StatusUnauthorized, d, "The email or the password is not right.")
+		return
+	}
+	s.accountLimit.Reset(email)
+	if err := s.startSession(c, u); err != nil {
+		s.internal(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, d.Next)
+}
+
+func (s *Server) signup(c *gin.Context) {
+	d := authData{Signup: true, Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
+	if len(d.Email) > 300 {
+		d.Email = d.Email[:300]
+	}
+	if !s.signupAllowed(c.Request.Context()) {
+		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an account.")
+		return
+	}
+	if ok, wait := s.ipLimit.Allow(clientIP(c)); !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many attempts from your network. Try again in %s.", roundUp(wait)))
+		return
+	}
+	email, err := auth.NormalizeEmail(d.Email)
+	if err != nil {
+		s.authError(c, http.StatusBadRequest, d, err.Error()+".")
+		return
+	}
+	hash, err := auth.HashPassword(c.PostForm("password"))
+	if err != nil {
+		s.authError(c, http.StatusBadRequest, d, capitalize(err.Error())+".")
+		return
+	}
+	u, err := s.store.CreateUser(c.Request.Context(), strings.ToLower(email), hash)
+	if errors.Is(err, store.ErrEmailTaken) {
+		s.authError(c, http.StatusConflict, d, "An account with this email already exists. Sign in instead.")
+		return
+	}
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.logger.InfoContext(c.Request.Context(), "account created", slog.Int64("user", u.ID), slog.String("role", string(u.Role)))
+	if err := s.startSession(c, u); err != nil {
+		s.internal(c, err)
+		return
+	}
+	c.Redirect(http.StatusSeeOther, d.Next)
+}
+
+func (s *Server) signout(c *gin.Context) {
+	if tok := c.GetString(ctxToken); tok != "" {
+		key := auth.HashToken(tok)
+		if err := s.store.DeleteSession(c.Request.Context(), key); err != nil {
+			s.internal(c, err)
+			return
+		}
+		s.forgetSession(string(key))
+	}
+	s.setCookie(c, sessionCookie, "", -1)
+	c.Redirect(http.StatusSeeOther, "/")
+}
+
+func roundUp(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

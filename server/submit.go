@@ -1,0 +1,131 @@
+package server
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"coldstart/grader"
+)
+
+// maxPending bounds the submissions one user may have waiting.
+const maxPending = 3
+
+// submit stores an answer as a queued grading job and wakes a worker. The
+// page then follows the job (stream.go).
+func (s *Server) submit(c *gin.Context) {
+	id := c.Param("id")
+	ex := s.index.get(s.course.Course()).exercises[id]
+	if ex == nil {
+		s.fail(c, http.StatusNotFound, "No such exercise", "There is no exercise at this address.")
+		return
+	}
+	body := []byte(c.Request.PostFormValue("body"))
+	if len(body) == 0 && ex.Kind == "table" {
+		body, _ = tableFromForm(c.Request.PostForm)
+	}
+	if strings.TrimSpace(string(body)) == "" {
+		s.fail(c, http.StatusBadRequest, "The answer is empty", "Write your answer in the editor, then submit it.")
+		return
+	}
+	if len(body) > grader.MaxSubmissionBytes {
+		s.fail(c, http.StatusRequestEntityTooLarge, "The answer is too long",
+			fmt.Sprintf("Your answer is %d KiB; an answer may be at most %d KiB.", (len(body)+1023)>>10, grader.MaxSubmissionBytes>>10))
+		return
+	}
+	u := currentUser(c)
+	ctx := c.Request.Context()
+	n, err := s.store.PendingCount(ctx, u.ID)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	if n >= maxPending {
+		s.fail(c, http.StatusTooManyRequests, "Answers are still being graded",
+			fmt.Sprintf("You have %d answers waiting for their verdict. Wait for them before sending another.", n))
+		return
+	}
+	sub, err := s.store.CreateSubmission(ctx, u.ID, ex.ID, seedFor(u.ID, ex.ID), body)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.progress.forget(u.ID)
+	if s.pool != nil {
+		s.pool.Notify()
+	}
+	s.logger.InfoContext(ctx, "submission queued", slog.Int64("submission", sub.ID), slog.String("exercise", ex.ID), slog.Int64("user", u.ID))
+	sid := strconv.FormatInt(sub.ID, 10)
+	if wantsJSON(c) {
+		c.JSON(http.StatusAccepted, gin.H{"id": sub.ID, "status": sub.Status,
+			"events": "/submissions/" + sid + "/events", "result": "/submissions/" + sid + "/result"})
+		return
+	}
+	c.Redirect(http.StatusSeeOther, "/exercises/"+ex.ID+"?s="+sid+"#result")
+}
+
+// submissionID reads the :id of a submission route.
+func (s *Server) submissionID(c *gin.Context) (int64, bool) {
+	n, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || n <= 0 {
+		s.fail(c, http.StatusNotFound, "No such attempt", "There is no attempt with this number.")
+		return 0, false
+	}
+	return n, true
+}
+
+// submissionResult renders the result area of the exercise page for one
+// submission; the page's script swaps it in after the verdict.
+func (s *Server) submissionResult(c *gin.Context) {
+	n, ok := s.submissionID(c)
+	if !ok {
+		return
+	}
+	sub, err := s.ownSubmission(c, n)
+	if err != nil {
+		return
+	}
+	ex := s.index.get(s.course.Course()).exercises[sub.Exercise]
+	if ex == nil {
+		s.fail(c, http.StatusNotFound, "No such exercise", "This attempt's exercise is no longer in the course.")
+		return
+	}
+	rv, err := s.resultView(c, ex, sub)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	subs, err := s.store.Submissions(c.Request.Context(), sub.UserID, sub.Exercise, historyLimit)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.renderFragment(c, "result-area", resultArea{Shown: rv, History: history(subs, sub)})
+}
+
+// submissionJSON returns the stored Result of a submission.
+func (s *Server) submissionJSON(c *gin.Context) {
+	n, ok := s.submissionID(c)
+	if !ok {
+		return
+	}
+	sub, err := s.ownSubmission(c, n)
+	if err != nil {
+		return
+	}
+	c.Header("Cache-Control", "no-store")
+	out := gin.H{"id": sub.ID, "exercise": sub.Exercise, "status": sub.Status, "verdict": sub.Verdict,
+		"score": sub.Score, "counted": sub.Counted, "created": sub.CreatedAt}
+	if len(sub.Result) > 0 {
+		out["result"] = jsonRaw(sub.Result)
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+type jsonRaw []byte
+
+func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
