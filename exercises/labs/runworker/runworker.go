@@ -29,6 +29,9 @@ import (
 
 // Config is what the worker reads from its environment.
 type Config struct {
+	// Host is the address to listen on; empty means every interface, as
+	// Cloud Run's container contract asks.
+	Host        string
 	Port        string
 	Parallelism int
 	Work        time.Duration
@@ -152,7 +155,7 @@ func (w *Worker) Run(ctx context.Context, drain time.Duration) error {
 		w.logf("INFO", "stopped during initialisation")
 		return nil
 	}
-	ln, err := net.Listen("tcp", ":"+w.cfg.Port)
+	ln, err := net.Listen("tcp", net.JoinHostPort(w.cfg.Host, w.cfg.Port))
 	if err != nil {
 		return fmt.Errorf("listen on port %s: %w", w.cfg.Port, err)
 	}

@@ -52,7 +52,7 @@ func TestExcessRequestsWaitInsideTheProcess(t *testing.T) {
 	port := freePort(t)
 	var logs strings.Builder
 	var logMu sync.Mutex
-	w := runworker.New(runworker.Config{Port: port, Parallelism: 2, Work: 50 * time.Millisecond, Init: 100 * time.Millisecond},
+	w := runworker.New(runworker.Config{Host: "127.0.0.1", Port: port, Parallelism: 2, Work: 50 * time.Millisecond, Init: 100 * time.Millisecond},
 		json.NewEncoder(writerFunc(func(p []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return logs.Write(p) })))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

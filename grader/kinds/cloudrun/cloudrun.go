@@ -1,0 +1,253 @@
+// Package cloudrun grades the Cloud Run concurrency exercise: a Knative-style
+// service YAML is read strictly and checked against Cloud Run's rules, then
+// played against a small Cloud Run inside the grader. A router holds each
+// instance to its containerConcurrency and queues the excess, an autoscaler
+// starts real run-worker containers between minScale and maxScale (cold
+// starts are measured, not assumed), and a load generator on loopback plays
+// a quiet period, a morning spike and quiet again. The result reports the
+// latency percentiles, the instance-seconds spent, the cold starts and the
+// peak number of instances, and says why a service missed its SLO.
+package cloudrun
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"coldstart/grader"
+	"coldstart/grader/sandbox"
+)
+
+// Kind is the "cloudrun" exercise kind.
+type Kind struct{}
+
+// New returns the kind.
+func New() *Kind { return &Kind{} }
+
+// Name implements grader.Kind.
+func (*Kind) Name() string { return "cloudrun" }
+
+// scenarioOf reads and checks the exercise's scenario block.
+func scenarioOf(spec grader.Spec) (*Scenario, error) {
+	var sc Scenario
+	if err := spec.DecodeScenario(&sc); err != nil {
+		return nil, err
+	}
+	if err := sc.normalise(); err != nil {
+		return nil, err
+	}
+	return &sc, nil
+}
+
+func runChecks(sc *Scenario) []grader.Check {
+	return []grader.Check{
+		{ID: "run.p99", Title: fmt.Sprintf("p99 latency over the morning stays within the SLO of %d ms", sc.SLO.P99Ms), Phase: grader.PhaseRun, MaxPoints: 3},
+		{ID: "run.budget", Title: fmt.Sprintf("The morning costs at most %g instance-seconds", sc.Budget.InstanceSeconds), Phase: grader.PhaseRun, MaxPoints: 2},
+	}
+}
+
+// Grade implements grader.Kind.
+func (*Kind) Grade(ctx context.Context, g *grader.Grading) error {
+	sc, err := scenarioOf(g.Spec)
+	if err != nil {
+		return fmt.Errorf("the exercise's scenario cannot be used: %w", err)
+	}
+	svc, err := ParseService(g.Body)
+	if err != nil {
+		return err
+	}
+	for _, c := range judge(svc) {
+		g.Add(c)
+	}
+	run := runChecks(sc)
+	if g.Failed() {
+		g.SkipAll("not run: fix the settings the checks above reject first", run...)
+		return nil
+	}
+
+	scope, err := g.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	g.Running("run.p99", "Playing the morning on a small Cloud Run")
+	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
+	if err != nil {
+		return fmt.Errorf("the trial's network could not be created: %w", err)
+	}
+	if svc.MinScale == 0 {
+		// With no warm instance the first cold start is timed: make sure
+		// the lab image is built before it, so that it is not counted.
+		if _, err := scope.Start(ctx, sandbox.ContainerSpec{Name: "image-check", Cmd: []string{"pause"}, MemoryMB: 16}); err != nil {
+			return fmt.Errorf("the lab image is not available: %w", err)
+		}
+	}
+	launcher := newContainerLauncher(scope, nw.Name, sc, svc.Port)
+	trial := &Trial{Scenario: sc, Service: svc, Launcher: launcher,
+		Progress: func(format string, args ...any) {
+			g.Progress("run.p99", format, args...)
+			g.Logf(format, args...)
+		}}
+	rep, err := trial.Run(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("the trial could not run: %w", err)
+	}
+	g.Progress("run.p99", "%s · %.1f instance-seconds · %d cold starts during the traffic · peak %d instances",
+		observedLatency(rep), rep.InstanceSeconds, len(rep.ColdStarts), rep.Peak)
+	g.Add(latencyCheck(run[0], rep, svc, sc))
+	g.Add(budgetCheck(run[1], rep, svc, sc))
+	return nil
+}
+
+func ms(d time.Duration) string {
+	if d >= time.Second {
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
+	return fmt.Sprintf("%d ms", d.Milliseconds())
+}
+
+func pct(d time.Duration, failed bool) string {
+	if failed {
+		return "unanswered"
+	}
+	return ms(d)
+}
+
+func observedLatency(r *TrialReport) string {
+	l := r.Latency
+	s := fmt.Sprintf("p50 %s · p95 %s · p99 %s over %d requests", pct(l.P50, l.Failed50), pct(l.P95, l.Failed95), pct(l.P99, l.Failed99), r.Requests)
+	if r.Failed > 0 {
+		s += fmt.Sprintf(" (%d failed or unanswered)", r.Failed)
+	}
+	return s
+}
+
+// coldStartRange describes the cold starts of the instances started during
+// the traffic.
+func coldStartRange(r *TrialReport) string {
+	var ds []time.Duration
+	for _, c := range r.ColdStarts {
+		if c.Ready {
+			ds = append(ds, c.Total)
+		}
+	}
+	if len(ds) == 0 {
+		return "never became ready before the trial ended"
+	}
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	if ds[0].Round(100*time.Millisecond) == ds[len(ds)-1].Round(100*time.Millisecond) {
+		return "took " + secs(ds[0])
+	}
+	return fmt.Sprintf("took %s to %s", secs(ds[0]), secs(ds[len(ds)-1]))
+}
+
+func latencyCheck(c grader.Check, r *TrialReport, svc *Service, sc *Scenario) grader.Check {
+	slo := time.Duration(sc.SLO.P99Ms) * time.Millisecond
+	c.Observed = observedLatency(r)
+	c.Expected = fmt.Sprintf("p99 ≤ %d ms", sc.SLO.P99Ms)
+	if !r.Latency.Failed99 && r.Latency.P99 <= slo {
+		c.Status, c.Points = grader.CheckPass, c.MaxPoints
+		c.Message = fmt.Sprintf("p99 %s is within the SLO of %d ms. %d warm instances met the spike", ms(r.Latency.P99), sc.SLO.P99Ms, r.Warm)
+		if n := len(r.ColdStarts); n > 0 {
+			c.Message += fmt.Sprintf("; the autoscaler started %d more (their cold starts %s) and %d requests waited for them", n, coldStartRange(r), r.WaitedForCold)
+		}
+		c.Message += "."
+		return c
+	}
+	c.Status = grader.CheckFail
+	c.Message, c.Field, c.Hint = explainSlow(r, svc, sc)
+	if c.Message == "" {
+		// Nothing the service did explains the slow requests: the machine
+		// running the trial was too busy to judge.
+		c.Status = grader.CheckError
+		c.Message = fmt.Sprintf("p99 was %s, but the slow requests waited neither in the router nor inside an instance: the machine running the trial was too busy to judge fairly. Grade again; this attempt does not count.", pct(r.Latency.P99, r.Latency.Failed99))
+	}
+	return c
+}
+
+// explainSlow says why the service missed its SLO, from what the slow
+// requests waited for.
+func explainSlow(r *TrialReport, svc *Service, sc *Scenario) (msg, field, hint string) {
+	reason, n := "", 0
+	for _, k := range []string{slowInstanceQueue, slowColdStart, slowMaxScale, slowCap, slowScaling, slowOther} {
+		if r.Slow[k] > n {
+			reason, n = k, r.Slow[k]
+		}
+	}
+	head := fmt.Sprintf("p99 was %s, over the SLO of %d ms: %d of %d requests took longer", pct(r.Latency.P99, r.Latency.Failed99), sc.SLO.P99Ms, r.SlowTotal, r.Requests)
+	if r.Unfinished > 0 {
+		head += fmt.Sprintf(" (%d had no answer when the trial ended)", r.Unfinished)
+	}
+	peak := sc.peak()
+	inFlight := peak.RPS * float64(sc.App.WorkMs) / 1000
+	par := sc.App.Parallelism
+	cc := svc.EffectiveConcurrency()
+	minPath, maxPath := annotationPath(pathAnnotations, annMinScale), annotationPath(pathAnnotations, annMaxScale)
+	switch reason {
+	case slowInstanceQueue:
+		set := fmt.Sprintf("containerConcurrency %d", cc)
+		if !svc.ConcurrencySet || svc.Concurrency == 0 {
+			set = "containerConcurrency not set (80)"
+		}
+		msg = fmt.Sprintf("%s, %d of them waiting inside an instance (up to %s). With %s the router put up to %d requests on one instance, "+
+			"but the app works on %d at a time, so the rest queued inside the process. The router and the autoscaler count those requests as being served, "+
+			"so they neither sent them elsewhere nor started instances for them.", head, n, ms(r.MaxInQueue), set, cc, par)
+		return msg, pathConcurrency, fmt.Sprintf("Set containerConcurrency to what the app really runs in parallel: %d.", par)
+	case slowColdStart:
+		msg = fmt.Sprintf("%s, %d of them waiting in the router for instances that were still starting (up to %s). "+
+			"The spike of %g requests/s met %d warm instance(s) (minScale %d), and each instance started during the traffic %s "+
+			"(container start plus %d ms of app initialisation) before it could take a request.",
+			head, n, ms(r.MaxRouterWait), peak.RPS, r.Warm, svc.MinScale, coldStartRange(r), sc.App.InitMs)
+		return msg, minPath, fmt.Sprintf("Keep enough instances warm for the spike with %s: %g requests/s of %d ms each are about %.1f requests in flight, and one instance works on %d.",
+			annMinScale, peak.RPS, sc.App.WorkMs, inFlight, par)
+	case slowMaxScale:
+		msg = fmt.Sprintf("%s, %d of them queued in the router, which grew to %d requests (waits up to %s): all %d instance(s) that maxScale %d allows were full while the autoscaler wanted %d.",
+			head, n, r.PeakQueue, ms(r.MaxRouterWait), r.Config.MaxScale, svc.MaxScale, r.WantPeak)
+		return msg, maxPath, fmt.Sprintf("Raise %s so that the service can grow with the spike.", annMaxScale)
+	case slowCap:
+		msg = fmt.Sprintf("%s, %d of them queued in the router (up to %d at once): this trial starts at most %d instances, and they were all full while the autoscaler wanted %d.",
+			head, n, r.PeakQueue, r.Config.Cap, r.WantPeak)
+		if cc < int64(par) {
+			msg += fmt.Sprintf(" With containerConcurrency %d each instance takes %d of the %d requests the app could work on, so the spike needs far more instances than it should.", cc, cc, par)
+			return msg, pathConcurrency, fmt.Sprintf("Set containerConcurrency to what the app really runs in parallel: %d.", par)
+		}
+		return msg, maxPath, "Size minScale and containerConcurrency so that the spike fits in fewer instances."
+	case slowScaling:
+		msg = fmt.Sprintf("%s, %d of them queued in the router (up to %s) while the autoscaler had not yet added instances.", head, n, ms(r.MaxRouterWait))
+		return msg, minPath, fmt.Sprintf("Keep enough instances warm for the spike with %s.", annMinScale)
+	}
+	return "", "", ""
+}
+
+func budgetCheck(c grader.Check, r *TrialReport, svc *Service, sc *Scenario) grader.Check {
+	c.Observed = fmt.Sprintf("%.1f instance-seconds (peak %d instances, %d cold starts during the traffic)", r.InstanceSeconds, r.Peak, len(r.ColdStarts))
+	c.Expected = fmt.Sprintf("≤ %g instance-seconds", sc.Budget.InstanceSeconds)
+	warm := float64(svc.MinScale) * r.Duration.Seconds()
+	extra := r.InstanceSeconds - warm
+	parts := fmt.Sprintf("minScale %d kept for the whole %.0f s is %.1f instance-seconds; instances the autoscaler added cost %.1f more",
+		svc.MinScale, r.Duration.Seconds(), warm, max(extra, 0))
+	if r.BeyondCap > 0 {
+		parts += fmt.Sprintf(" (this trial starts at most %d instances; the other %d warm ones are counted as kept idle all along)", r.Config.Cap, svc.MinScale-int64(r.Config.Cap))
+	}
+	if r.InstanceSeconds <= sc.Budget.InstanceSeconds {
+		c.Status, c.Points = grader.CheckPass, c.MaxPoints
+		c.Message = fmt.Sprintf("%.1f of %g instance-seconds: %s.", r.InstanceSeconds, sc.Budget.InstanceSeconds, parts)
+		return c
+	}
+	c.Status = grader.CheckFail
+	c.Message = fmt.Sprintf("%.1f instance-seconds, over the budget of %g: %s.", r.InstanceSeconds, sc.Budget.InstanceSeconds, parts)
+	if warm >= extra {
+		c.Field = annotationPath(pathAnnotations, annMinScale)
+		c.Hint = "Warm instances are paid for through the quiet hours too: keep only as many as the spike needs."
+	} else {
+		c.Field = pathConcurrency
+		c.Hint = "The autoscaler ran many instances: let each instance take as many requests as the app can really work on."
+	}
+	return c
+}
+
+// compile-time check that Kind is a grader kind.
+var _ grader.Kind = (*Kind)(nil)

@@ -1,0 +1,705 @@
+package cloudrun
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"coldstart/grader"
+)
+
+// Annotation keys the exercise reads [facts: Cloud Run service YAML].
+const (
+	annMinScale        = "autoscaling.knative.dev/minScale"
+	annMaxScale        = "autoscaling.knative.dev/maxScale"
+	annServiceMinScale = "run.googleapis.com/minScale"
+	annServiceMaxScale = "run.googleapis.com/maxScale"
+)
+
+// YAML paths of the settings the checks point at.
+const (
+	pathConcurrency = "spec.template.spec.containerConcurrency"
+	pathTimeout     = "spec.template.spec.timeoutSeconds"
+	pathAnnotations = "spec.template.metadata.annotations"
+	pathContainers  = "spec.template.spec.containers"
+)
+
+func annotationPath(base, key string) string { return fmt.Sprintf("%s[%q]", base, key) }
+
+// Service is what the exercise reads from a Knative-style Cloud Run service.
+// A setting the submission leaves out has its Set flag false and its
+// platform default as value.
+type Service struct {
+	Name string
+
+	Concurrency    int64 // 0 or absent means 80
+	ConcurrencySet bool
+	MinScale       int64
+	MinScaleSet    bool
+	MaxScale       int64
+	MaxScaleSet    bool
+	CPU            float64 // vCPU
+	CPUText        string
+	CPUSet         bool
+	MemoryBytes    int64
+	MemoryText     string
+	MemorySet      bool
+	TimeoutSeconds int64
+	TimeoutSet     bool
+	Port           int64
+
+	// ServiceScale lists scaling annotations found in the service's own
+	// metadata (not the template), by key.
+	ServiceScale map[string]bool
+
+	// Lines maps a YAML path to the line it is on, for messages.
+	Lines map[string]int
+
+	problems []problem
+}
+
+// Defaults of Cloud Run [facts: Cloud Run].
+const (
+	defaultConcurrency = 80
+	maxConcurrency     = 1000
+	defaultMaxScale    = 100
+	defaultCPU         = 1.0
+	defaultMemory      = 512 << 20
+	defaultTimeout     = 300
+	maxTimeout         = 3600
+	defaultPort        = 8080
+)
+
+// EffectiveConcurrency is the concurrency the platform would use.
+func (s *Service) EffectiveConcurrency() int64 {
+	if s.Concurrency == 0 {
+		return defaultConcurrency
+	}
+	return s.Concurrency
+}
+
+// problem is one thing wrong with the submission, for the check named by
+// check.
+type problem struct {
+	check string
+	path  string
+	line  int
+	msg   string
+}
+
+func (p problem) String() string {
+	if p.line > 0 {
+		return fmt.Sprintf("line %d: %s", p.line, p.msg)
+	}
+	return p.msg
+}
+
+// ParseService reads a service YAML strictly. A body that is not YAML at all
+// gives an *grader.InputError; anything else wrong (unknown fields, wrong
+// types, values out of range) is recorded as a problem for the static checks.
+func ParseService(body []byte) (*Service, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil, &grader.InputError{Message: "the submission is empty: paste the service YAML"}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(body))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return nil, yamlError(err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, &grader.InputError{Line: extra.Line, Column: 1, Message: "the submission holds more than one YAML document; give only the service"}
+	} else if !errors.Is(err, io.EOF) {
+		return nil, yamlError(err)
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 {
+		return nil, &grader.InputError{Message: "the submission is empty: paste the service YAML"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &grader.InputError{Line: root.Line, Column: root.Column,
+			Message: fmt.Sprintf("the service must be a YAML mapping (apiVersion, kind, metadata, spec), not %s", describe(root))}
+	}
+	s := &Service{MaxScale: defaultMaxScale, CPU: defaultCPU, MemoryBytes: defaultMemory, TimeoutSeconds: defaultTimeout,
+		Port: defaultPort, ServiceScale: map[string]bool{}, Lines: map[string]int{}}
+	p := &parser{svc: s}
+	p.service(root)
+	return s, nil
+}
+
+// yamlError turns a yaml.v3 error into an InputError with its line.
+func yamlError(err error) *grader.InputError {
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "yaml: ")
+	line := 0
+	if rest, ok := strings.CutPrefix(msg, "line "); ok {
+		if i := strings.Index(rest, ":"); i > 0 {
+			if n, err := strconv.Atoi(rest[:i]); err == nil {
+				line = n
+				msg = strings.TrimSpace(rest[i+1:])
+			}
+		}
+	}
+	ie := &grader.InputError{Line: line, Message: "malformed YAML: " + msg}
+	if line > 0 {
+		ie.Column = 1
+	}
+	return ie
+}
+
+type parser struct {
+	svc *Service
+}
+
+func (p *parser) add(check, path string, n *yaml.Node, format string, args ...any) {
+	line := 0
+	if n != nil {
+		line = n.Line
+	}
+	p.svc.problems = append(p.svc.problems, problem{check: check, path: path, line: line, msg: fmt.Sprintf(format, args...)})
+}
+
+// object walks a mapping, remembering which keys were asked for so that
+// done can report the others as unknown.
+type object struct {
+	p     *parser
+	path  string
+	node  *yaml.Node
+	known []string
+	vals  map[string]*yaml.Node
+	keys  map[string]*yaml.Node
+}
+
+func (p *parser) object(n *yaml.Node, path string) *object {
+	o := &object{p: p, path: path, node: n, vals: map[string]*yaml.Node{}, keys: map[string]*yaml.Node{}}
+	if n == nil {
+		return o
+	}
+	if n.Kind != yaml.MappingNode {
+		p.add("cloudrun.schema", path, n, "%s must be a mapping of fields, not %s", path, describe(n))
+		return o
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			p.add("cloudrun.schema", path, k, "%s has a key that is not a plain name", path)
+			continue
+		}
+		if _, dup := o.vals[k.Value]; dup {
+			p.add("cloudrun.schema", join(path, k.Value), k, "%s is given twice", join(path, k.Value))
+			continue
+		}
+		if v.Kind == yaml.AliasNode || v.Anchor != "" {
+			p.add("cloudrun.schema", join(path, k.Value), v, "%s uses a YAML anchor or alias; write the value out", join(path, k.Value))
+			continue
+		}
+		o.vals[k.Value] = v
+		o.keys[k.Value] = k
+	}
+	return o
+}
+
+// get returns the value of key, or nil when it is absent.
+func (o *object) get(key string) *yaml.Node {
+	o.known = append(o.known, key)
+	v := o.vals[key]
+	if v != nil {
+		o.p.svc.Lines[join(o.path, key)] = v.Line
+	}
+	return v
+}
+
+// done reports every key that was never asked for.
+func (o *object) done() {
+	var unknown []string
+	for k := range o.vals {
+		if !contains(o.known, k) {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		msg := fmt.Sprintf("%s is not a field of %s", join(o.path, k), orRoot(o.path))
+		if s := suggest(k, o.known); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", s)
+		} else {
+			msg += fmt.Sprintf(" (known: %s)", strings.Join(o.known, ", "))
+		}
+		o.p.add("cloudrun.schema", join(o.path, k), o.keys[k], "%s", msg)
+	}
+}
+
+func orRoot(path string) string {
+	if path == "" {
+		return "the service"
+	}
+	return path
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (p *parser) service(root *yaml.Node) {
+	top := p.object(root, "")
+	if v := top.get("apiVersion"); v == nil {
+		p.add("cloudrun.service", "apiVersion", root, "apiVersion is missing: a Cloud Run service YAML says apiVersion: serving.knative.dev/v1")
+	} else if s, ok := p.str(v, "apiVersion", "cloudrun.service"); ok && s != "serving.knative.dev/v1" {
+		p.add("cloudrun.service", "apiVersion", v, "apiVersion is %q; a Cloud Run service YAML says serving.knative.dev/v1", clip(s))
+	}
+	if v := top.get("kind"); v == nil {
+		p.add("cloudrun.service", "kind", root, "kind is missing: it must be Service")
+	} else if s, ok := p.str(v, "kind", "cloudrun.service"); ok && s != "Service" {
+		p.add("cloudrun.service", "kind", v, "kind is %q; it must be Service", clip(s))
+	}
+	meta := p.object(top.get("metadata"), "metadata")
+	if meta.node == nil {
+		p.add("cloudrun.service", "metadata", root, "metadata is missing: the service needs metadata.name")
+	}
+	if v := meta.get("name"); v != nil {
+		if s, ok := p.str(v, "metadata.name", "cloudrun.service"); ok {
+			p.svc.Name = s
+			if s == "" {
+				p.add("cloudrun.service", "metadata.name", v, "metadata.name is empty")
+			}
+		}
+	} else if meta.node != nil {
+		p.add("cloudrun.service", "metadata.name", meta.node, "metadata.name is missing: the service needs a name")
+	}
+	meta.get("namespace")
+	p.stringMap(meta.get("labels"), "metadata.labels")
+	p.serviceAnnotations(meta.get("annotations"))
+	meta.done()
+
+	specNode := top.get("spec")
+	if specNode == nil {
+		p.add("cloudrun.service", "spec", root, "spec is missing: the service needs spec.template")
+	}
+	spec := p.object(specNode, "spec")
+	tmplNode := spec.get("template")
+	if specNode != nil && tmplNode == nil {
+		p.add("cloudrun.service", "spec.template", specNode, "spec.template is missing: it describes the revision to run")
+	}
+	tmpl := p.object(tmplNode, "spec.template")
+	tmeta := p.object(tmpl.get("metadata"), "spec.template.metadata")
+	tmeta.get("name")
+	p.stringMap(tmeta.get("labels"), "spec.template.metadata.labels")
+	p.templateAnnotations(tmeta.get("annotations"))
+	tmeta.done()
+
+	rsNode := tmpl.get("spec")
+	if tmplNode != nil && rsNode == nil {
+		p.add("cloudrun.service", "spec.template.spec", tmplNode, "spec.template.spec is missing: it holds the containers")
+	}
+	rs := p.object(rsNode, "spec.template.spec")
+	if v := rs.get("containerConcurrency"); v != nil {
+		if n, ok := p.integer(v, pathConcurrency, "cloudrun.concurrency"); ok {
+			p.svc.Concurrency, p.svc.ConcurrencySet = n, true
+		}
+	}
+	if v := rs.get("timeoutSeconds"); v != nil {
+		if n, ok := p.integer(v, pathTimeout, "cloudrun.timeout"); ok {
+			p.svc.TimeoutSeconds, p.svc.TimeoutSet = n, true
+		}
+	}
+	if v := rs.get("serviceAccountName"); v != nil {
+		p.str(v, "spec.template.spec.serviceAccountName", "cloudrun.schema")
+	}
+	p.containers(rs.get("containers"), rsNode)
+	rs.done()
+	tmpl.done()
+	p.traffic(spec.get("traffic"))
+	spec.done()
+	top.done()
+}
+
+func (p *parser) containers(n, parent *yaml.Node) {
+	if n == nil {
+		if parent != nil {
+			p.add("cloudrun.service", pathContainers, parent, "%s is missing: the revision needs one container", pathContainers)
+		}
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add("cloudrun.schema", pathContainers, n, "%s must be a list of containers, not %s", pathContainers, describe(n))
+		return
+	}
+	switch len(n.Content) {
+	case 0:
+		p.add("cloudrun.service", pathContainers, n, "%s is empty: the revision needs one container", pathContainers)
+		return
+	case 1:
+	default:
+		p.add("cloudrun.service", pathContainers, n.Content[1], "%s lists %d containers; this service runs one", pathContainers, len(n.Content))
+	}
+	base := pathContainers + "[0]"
+	c := p.object(n.Content[0], base)
+	c.get("name")
+	if v := c.get("image"); v == nil {
+		p.add("cloudrun.service", base+".image", n.Content[0], "%s.image is missing: which image should the revision run?", base)
+	} else if s, ok := p.str(v, base+".image", "cloudrun.service"); ok && strings.TrimSpace(s) == "" {
+		p.add("cloudrun.service", base+".image", v, "%s.image is empty", base)
+	}
+	p.stringList(c.get("command"), base+".command")
+	p.stringList(c.get("args"), base+".args")
+	if v := c.get("env"); v != nil {
+		if v.Kind != yaml.SequenceNode {
+			p.add("cloudrun.schema", base+".env", v, "%s.env must be a list of {name, value}, not %s", base, describe(v))
+		} else {
+			for i, e := range v.Content {
+				path := fmt.Sprintf("%s.env[%d]", base, i)
+				eo := p.object(e, path)
+				if nv := eo.get("name"); nv == nil {
+					p.add("cloudrun.schema", path, e, "%s needs a name", path)
+				} else {
+					p.str(nv, path+".name", "cloudrun.schema")
+				}
+				if vv := eo.get("value"); vv != nil {
+					p.str(vv, path+".value", "cloudrun.schema")
+				}
+				eo.done()
+			}
+		}
+	}
+	if v := c.get("ports"); v != nil {
+		if v.Kind != yaml.SequenceNode {
+			p.add("cloudrun.schema", base+".ports", v, "%s.ports must be a list, not %s", base, describe(v))
+		} else {
+			if len(v.Content) > 1 {
+				p.add("cloudrun.service", base+".ports", v.Content[1], "%s.ports lists %d ports; a Cloud Run container receives requests on one", base, len(v.Content))
+			}
+			for i, e := range v.Content {
+				path := fmt.Sprintf("%s.ports[%d]", base, i)
+				po := p.object(e, path)
+				po.get("name")
+				if pv := po.get("containerPort"); pv != nil {
+					if port, ok := p.integer(pv, path+".containerPort", "cloudrun.service"); ok {
+						if port < 1 || port > 65535 {
+							p.add("cloudrun.service", path+".containerPort", pv, "%s.containerPort is %d; a port is 1–65535", path, port)
+						} else if i == 0 {
+							p.svc.Port = port
+						}
+					}
+				}
+				po.done()
+			}
+		}
+	}
+	res := p.object(c.get("resources"), base+".resources")
+	lim := p.object(res.get("limits"), base+".resources.limits")
+	if v := lim.get("cpu"); v != nil {
+		path := base + ".resources.limits.cpu"
+		if q, text, ok := p.quantity(v, path, "cloudrun.resources"); ok {
+			p.svc.CPU, p.svc.CPUText, p.svc.CPUSet = q, text, true
+		}
+	}
+	if v := lim.get("memory"); v != nil {
+		path := base + ".resources.limits.memory"
+		if q, text, ok := p.quantity(v, path, "cloudrun.resources"); ok {
+			switch {
+			case q < 1:
+				p.add("cloudrun.resources", path, v, "memory %s is less than one byte; write it with a binary suffix, such as 512Mi or 1Gi", text)
+			case q > 1<<50:
+				p.add("cloudrun.resources", path, v, "memory %s is far beyond any instance size (at most 32Gi)", text)
+			default:
+				p.svc.MemoryBytes, p.svc.MemoryText, p.svc.MemorySet = int64(q), text, true
+			}
+		}
+	}
+	lim.done()
+	res.done()
+	c.done()
+}
+
+func (p *parser) traffic(n *yaml.Node) {
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add("cloudrun.schema", "spec.traffic", n, "spec.traffic must be a list, not %s", describe(n))
+		return
+	}
+	for i, e := range n.Content {
+		path := fmt.Sprintf("spec.traffic[%d]", i)
+		o := p.object(e, path)
+		if v := o.get("percent"); v != nil {
+			if pc, ok := p.integer(v, path+".percent", "cloudrun.schema"); ok && (pc < 0 || pc > 100) {
+				p.add("cloudrun.schema", path+".percent", v, "%s.percent is %d; a share of traffic is 0–100", path, pc)
+			}
+		}
+		if v := o.get("latestRevision"); v != nil && !(v.Kind == yaml.ScalarNode && v.Tag == "!!bool") {
+			p.add("cloudrun.schema", path+".latestRevision", v, "%s.latestRevision must be true or false", path)
+		}
+		o.get("revisionName")
+		o.get("tag")
+		o.done()
+	}
+}
+
+// serviceAnnotations reads the service's own annotations: the revision's
+// scaling annotations placed here are recorded so that a check can say they
+// belong on the template.
+func (p *parser) serviceAnnotations(n *yaml.Node) {
+	for key, v := range p.stringMap(n, "metadata.annotations") {
+		switch key {
+		case annMinScale, annMaxScale, annServiceMinScale, annServiceMaxScale:
+			p.svc.ServiceScale[key] = true
+			p.scale(v, annotationPath("metadata.annotations", key), "cloudrun.scale")
+		}
+	}
+}
+
+func (p *parser) templateAnnotations(n *yaml.Node) {
+	for key, v := range p.stringMap(n, pathAnnotations) {
+		path := annotationPath(pathAnnotations, key)
+		switch key {
+		case annMinScale:
+			if s, ok := p.scale(v, path, "cloudrun.scale"); ok {
+				p.svc.MinScale, p.svc.MinScaleSet = s, true
+			}
+		case annMaxScale:
+			if s, ok := p.scale(v, path, "cloudrun.scale"); ok {
+				p.svc.MaxScale, p.svc.MaxScaleSet = s, true
+			}
+		case annServiceMinScale, annServiceMaxScale:
+			p.add("cloudrun.scale-annotations", path, v, "%s is a service-level annotation (metadata.annotations); on the template use %s",
+				key, strings.Replace(key, "run.googleapis.com/", "autoscaling.knative.dev/", 1))
+		default:
+			if near := nearScaleKey(key); near != "" {
+				p.add("cloudrun.scale-annotations", path, v, "%s is not read by Cloud Run; the annotation is spelled %s", key, near)
+			}
+		}
+	}
+}
+
+// nearScaleKey returns the scaling annotation key that key looks like a
+// misspelling of, or "".
+func nearScaleKey(key string) string {
+	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s)) }
+	for _, want := range []string{annMinScale, annMaxScale} {
+		if key != want && (norm(key) == norm(want) || (strings.HasPrefix(key, "autoscaling.knative.dev/") && distance(key, want) <= 2)) {
+			return want
+		}
+	}
+	return ""
+}
+
+// scale reads a minScale or maxScale value: a whole number, written as a
+// string (as annotations are) or as a number.
+func (p *parser) scale(v *yaml.Node, path, check string) (int64, bool) {
+	if v.Kind != yaml.ScalarNode || (v.Tag != "!!str" && v.Tag != "!!int") {
+		p.add(check, path, v, "%s must be a whole number such as \"2\", not %s", path, describe(v))
+		return 0, false
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(v.Value), 10, 64)
+	if err != nil {
+		p.add(check, path, v, "%s must be a whole number such as \"2\", not %q", path, clip(v.Value))
+		return 0, false
+	}
+	if n < 0 {
+		p.add(check, path, v, "%s is %d; a number of instances cannot be negative", path, n)
+		return 0, false
+	}
+	return n, true
+}
+
+// stringMap reads labels or annotations: a mapping of names to scalars.
+func (p *parser) stringMap(n *yaml.Node, path string) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	if n == nil {
+		return out
+	}
+	o := p.object(n, path)
+	for k, v := range o.vals {
+		o.known = append(o.known, k)
+		if v.Kind != yaml.ScalarNode {
+			p.add("cloudrun.schema", annotationPath(path, k), v, "%s must be a single value, not %s", annotationPath(path, k), describe(v))
+			continue
+		}
+		p.svc.Lines[annotationPath(path, k)] = v.Line
+		out[k] = v
+	}
+	return out
+}
+
+func (p *parser) stringList(n *yaml.Node, path string) {
+	if n == nil {
+		return
+	}
+	if n.Kind != yaml.SequenceNode {
+		p.add("cloudrun.schema", path, n, "%s must be a list of strings, not %s", path, describe(n))
+		return
+	}
+	for i, e := range n.Content {
+		if e.Kind != yaml.ScalarNode {
+			p.add("cloudrun.schema", fmt.Sprintf("%s[%d]", path, i), e, "%s[%d] must be a string, not %s", path, i, describe(e))
+		}
+	}
+}
+
+func (p *parser) str(n *yaml.Node, path, check string) (string, bool) {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!null") {
+		p.add(check, path, n, "%s must be a string, not %s", path, describe(n))
+		return "", false
+	}
+	return n.Value, true
+}
+
+// integer reads a whole number written as a YAML number (not a string).
+func (p *parser) integer(n *yaml.Node, path, check string) (int64, bool) {
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
+		if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
+			if _, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
+				p.add(check, path, n, "%s must be a number, not the string %q: leave out the quotes", path, clip(n.Value))
+				return 0, false
+			}
+		}
+		p.add(check, path, n, "%s must be a whole number, not %s", path, describe(n))
+		return 0, false
+	}
+	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+	if err != nil {
+		p.add(check, path, n, "%s is %s, which is far out of range", path, clip(n.Value))
+		return 0, false
+	}
+	return v, true
+}
+
+// quantity reads a Kubernetes-style quantity such as 1, 0.5, 500m, 512Mi or
+// 2Gi, written as a number or a string.
+func (p *parser) quantity(n *yaml.Node, path, check string) (float64, string, bool) {
+	if n.Kind != yaml.ScalarNode || (n.Tag != "!!str" && n.Tag != "!!int" && n.Tag != "!!float") {
+		p.add(check, path, n, "%s must be a quantity such as \"1\" or \"512Mi\", not %s", path, describe(n))
+		return 0, "", false
+	}
+	text := strings.TrimSpace(n.Value)
+	q, err := parseQuantity(text)
+	if err != nil {
+		p.add(check, path, n, "%s is %q: %v", path, clip(text), err)
+		return 0, "", false
+	}
+	return q, text, true
+}
+
+var quantitySuffixes = []struct {
+	suffix string
+	factor float64
+}{
+	{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"Ti", 1 << 40}, {"Pi", 1 << 50}, {"Ei", 1 << 60},
+	{"m", 1e-3}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"P", 1e15}, {"E", 1e18},
+}
+
+func parseQuantity(s string) (float64, error) {
+	if s == "" {
+		return 0, errors.New("the value is empty")
+	}
+	num, factor := s, 1.0
+	for _, sf := range quantitySuffixes {
+		if strings.HasSuffix(s, sf.suffix) {
+			num, factor = strings.TrimSuffix(s, sf.suffix), sf.factor
+			break
+		}
+	}
+	if num == "" || strings.ContainsAny(num, " \t") {
+		return 0, errors.New("not a quantity: write a number with an optional suffix, such as 2, 500m, 512Mi or 1Gi")
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, errors.New("not a quantity: write a number with an optional suffix, such as 2, 500m, 512Mi or 1Gi")
+	}
+	if v <= 0 {
+		return 0, errors.New("it must be more than zero")
+	}
+	return v * factor, nil
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.AliasNode:
+		return "an alias"
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!str":
+			return fmt.Sprintf("the string %q", clip(n.Value))
+		case "!!int", "!!float":
+			return "the number " + clip(n.Value)
+		case "!!bool":
+			return n.Value
+		case "!!null":
+			return "nothing (null)"
+		}
+		return fmt.Sprintf("%q", clip(n.Value))
+	}
+	return "something else"
+}
+
+// clip shortens a value quoted in a message.
+func clip(s string) string {
+	const max = 40
+	if r := []rune(s); len(r) > max {
+		return string(r[:max]) + "…"
+	}
+	return s
+}
+
+// suggest returns the known name closest to name, or "" when none is close.
+func suggest(name string, known []string) string {
+	best, bestD := "", math.MaxInt
+	for _, k := range known {
+		if d := distance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
+			best, bestD = k, d
+		}
+	}
+	if best != "" && (bestD <= 2 || bestD <= len(best)/4) {
+		return best
+	}
+	return ""
+}
+
+// distance is the Levenshtein distance between a and b.
+func distance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	if len(ra) > 100 || len(rb) > 100 {
+		return 100
+	}
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
