@@ -242,11 +242,11 @@ func judgeDenied(sc *Scenario, rep reportreader.Report, c grader.Check) grader.C
 			c.Message = fmt.Sprintf("%s %s: the app could not reach the simulated service: %s", op, target, o.Error)
 			return c
 		case o.Code == "AccessDenied" || o.Code == "AccessDeniedException":
-			good = append(good, fmt.Sprintf("%s %s: %s — good, %s", op, target, o.Code, whyDenied(sc, op, target)))
+			good = append(good, fmt.Sprintf("%s %s: %s — good, the task role cannot %s", op, target, o.Code, capability(sc, op, target)))
 		case o.OK:
-			bad = append(bad, fmt.Sprintf("%s %s: %d OK — the task role allowed it, but %s", op, target, o.Status, whyDenied(sc, op, target)))
+			bad = append(bad, fmt.Sprintf("%s %s: %d OK — the task role can %s, and must not", op, target, o.Status, capability(sc, op, target)))
 		default:
-			bad = append(bad, fmt.Sprintf("%s %s: %s — the call got past authorisation, so the task role allows it, but %s", op, target, o.Code, whyDenied(sc, op, target)))
+			bad = append(bad, fmt.Sprintf("%s %s: %s — the call got past authorisation, so the task role can %s, and must not", op, target, o.Code, capability(sc, op, target)))
 		}
 	}
 	if len(bad) == 0 {
@@ -263,25 +263,25 @@ func judgeDenied(sc *Scenario, rep reportreader.Report, c grader.Check) grader.C
 	return c
 }
 
-// whyDenied says what a refused call shows about the task role.
-func whyDenied(sc *Scenario, op, target string) string {
+// capability names what a forbidden call would let the app do.
+func capability(sc *Scenario, op, target string) string {
 	switch op {
 	case "PutObject":
-		return "the task role cannot write"
+		return "write"
 	case "DeleteObject":
-		return "the task role cannot delete"
+		return "delete"
 	case "GetSecretValue":
-		return "the app cannot read the secret itself: the agent injects it with the execution role"
+		return "read the secret itself (the agent injects it, with the execution role)"
 	case "GetObject":
 		bucket, _, _ := strings.Cut(target, "/")
 		for _, r := range sc.Reads {
 			if b, _, _ := strings.Cut(r, "/"); b == bucket {
-				return "the task role cannot read outside its prefix"
+				return "read outside its prefix"
 			}
 		}
-		return "the task role cannot read other buckets"
+		return "read other buckets"
 	}
-	return "the task role must not do this"
+	return "call " + op
 }
 
 // waitReady polls the simulator's health endpoint until it answers.

@@ -185,7 +185,7 @@ func allowCheck(id, title string, points float64, side roleSide, p *parsed, need
 	}
 	if len(probs) == 0 {
 		c.Status, c.Points = grader.CheckPass, points
-		c.Message = fmt.Sprintf("the %s allows all %d calls: %s", side.label, len(needs), actions(needs))
+		c.Message = fmt.Sprintf("the %s allows every call it is needed for (%d): %s", side.label, len(needs), actions(needs))
 		return c
 	}
 	c.Status = grader.CheckFail
@@ -223,12 +223,12 @@ func denyCheck(id, title string, points float64, side roleSide, p *parsed, needs
 	}
 	if len(probs) == 0 {
 		c.Status, c.Points = grader.CheckPass, points
-		c.Message = fmt.Sprintf("the %s denies all %d requests it has no business making (%s…)", side.label, len(needs), needs[0])
+		c.Message = fmt.Sprintf("the %s refuses every one of the %d requests it has no business making (%s…)", side.label, len(needs), needs[0])
 		return c
 	}
 	c.Status = grader.CheckFail
 	c.Field = probs[0].field
-	c.Message = fmt.Sprintf("the %s allows %d request(s) it must not: %s", side.label, len(probs), joinProblems(probs))
+	c.Message = fmt.Sprintf("the %s allows %d of the %d requests it must refuse: %s", side.label, len(probs), len(needs), joinProblems(probs))
 	c.Observed = "allowed: " + strings.Join(first(allowed, 3), "; ")
 	c.Expected = "denied"
 	c.Hint = hint
