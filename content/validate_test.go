@@ -258,19 +258,19 @@ func TestLoadMinimal(t *testing.T) {
 	if ex == nil {
 		t.Fatal("no exercise tiny-grid")
 	}
-	if ex.Kind != "table" || ex.Points != 5 || ex.Lesson != "grids" || ex.Lab != "pause" || ex.TimeLimit.Seconds() != 10 {
+	if ex.Kind != "table" || ex.Points != 5 || ex.Lesson != "grids" || ex.TimeLimit.Seconds() != 10 {
 		t.Errorf("exercise = %+v", ex)
 	}
-	if ex.Language != "json" || ex.StarterName != "starter.json" || !strings.Contains(ex.Starter, `"Cloud Run"`) || ex.SolutionName != "solution.json" || len(ex.Solution) == 0 {
+	if ex.Language != "json" || ex.StarterName != "starter.json" || !strings.Contains(ex.Starter, `"cloudrun"`) || ex.SolutionName != "solution.json" || len(ex.Solution) == 0 {
 		t.Errorf("answer files: language %q starter %q solution %q", ex.Language, ex.StarterName, ex.SolutionName)
 	}
 	if ex.SolutionSeed() != 7 {
 		t.Errorf("solution seed = %d, want 7", ex.SolutionSeed())
 	}
-	if len(ex.Wrong) != 2 || ex.Wrong[0].File != "wrong/missing-row.json" || ex.Wrong[0].Fails != "table.shape" || len(ex.Wrong[1].Body) == 0 || ex.Wrong[1].Why == "" {
+	if len(ex.Wrong) != 2 || ex.Wrong[0].File != "wrong/missing-row.json" || ex.Wrong[0].Fails != "table.aci.scalesToZero" || len(ex.Wrong[1].Body) == 0 || ex.Wrong[1].Why == "" {
 		t.Errorf("wrong answers = %+v", ex.Wrong)
 	}
-	if rows, ok := ex.Scenario["rows"].(map[string]any); !ok || len(rows) != 2 {
+	if rows, ok := ex.Scenario["rows"].([]any); !ok || len(rows) != 2 {
 		t.Errorf("scenario = %#v", ex.Scenario)
 	}
 	for name, html := range map[string]string{"prompt": string(ex.PromptHTML), "hints": string(ex.HintsHTML)} {

@@ -100,7 +100,8 @@ func checkCourse(ctx context.Context, t checkTarget, eng *grader.Engine, out io.
 	for _, l := range course.Lessons {
 		quizzes += len(l.Quizzes)
 	}
-	fmt.Fprintf(out, "%d lessons, %d quizzes, %d exercises: ", len(course.Lessons), quizzes, len(course.Exercises))
+	fmt.Fprintf(out, "%d %s, %d %s, %d %s: ", len(course.Lessons), plural(len(course.Lessons), "lesson", "lessons"),
+		quizzes, plural(quizzes, "quiz", "quizzes"), len(course.Exercises), plural(len(course.Exercises), "exercise", "exercises"))
 	if len(problems) == 0 {
 		fmt.Fprintln(out, "the course files are valid")
 	} else {

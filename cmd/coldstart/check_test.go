@@ -3,69 +3,23 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
 	"coldstart/grader"
+	"coldstart/grader/kinds"
+	"coldstart/grader/sandbox/sandboxtest"
 )
 
-// tableKind grades the tiny grid of the minimal course: a JSON object of
-// rows, each an object of column → answer. It stands in for the real table
-// kind in these tests, behind the same grader engine.
-type tableKind struct{}
-
-func (tableKind) Name() string { return "table" }
-
-func (tableKind) Grade(ctx context.Context, g *grader.Grading) error {
-	var scenario struct {
-		Columns []string                     `yaml:"columns"`
-		Rows    map[string]map[string]string `yaml:"rows"`
-	}
-	if err := g.Spec.DecodeScenario(&scenario); err != nil {
-		return fmt.Errorf("scenario: %w", err)
-	}
-	var answer map[string]map[string]string
-	if err := json.Unmarshal(g.Body, &answer); err != nil {
-		return grader.JSONError(g.Body, err)
-	}
-	rows := make([]string, 0, len(scenario.Rows))
-	for r := range scenario.Rows {
-		rows = append(rows, r)
-	}
-	sort.Strings(rows)
-	shape := grader.Check{ID: "table.shape", Title: "Every row and column has an answer", Phase: grader.PhaseStatic, Status: grader.CheckPass, Points: 1, MaxPoints: 1}
-	for _, r := range rows {
-		for _, c := range scenario.Columns {
-			if _, ok := answer[r][c]; !ok {
-				shape.Status, shape.Points, shape.Field = grader.CheckFail, 0, "/"+r
-				shape.Message = fmt.Sprintf("%s has no answer for %q", r, c)
-			}
-		}
-	}
-	g.Add(shape)
-	cells := grader.Check{ID: "table.cells", Title: "Every answer is right", Phase: grader.PhaseStatic, Status: grader.CheckPass, Points: 1, MaxPoints: 1}
-	for _, r := range rows {
-		for c, want := range scenario.Rows[r] {
-			if got, ok := answer[r][c]; ok && got != want && cells.Status == grader.CheckPass {
-				cells.Status, cells.Points = grader.CheckFail, 0
-				cells.Message = fmt.Sprintf("%s / %s: %q is not right", r, c, got)
-			}
-		}
-	}
-	g.Add(cells)
-	return nil
-}
-
-func fakeEngine() *grader.Engine {
-	return grader.NewEngine(nil, slog.New(slog.NewTextHandler(io.Discard, nil)), tableKind{})
+// checkEngine is the engine coldstart check uses (newEngine): every
+// registered kind and a real sandbox, which must be left empty.
+func checkEngine(t *testing.T) *grader.Engine {
+	return grader.NewEngine(sandboxtest.New(t), slog.New(slog.NewTextHandler(io.Discard, nil)), kinds.All()...)
 }
 
 // copyCourse copies a course of testdata to a fresh directory.
@@ -95,11 +49,11 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 		{
 			name: "minimal course passes",
 			want: []string{
-				"2 lessons, 1 quizzes, 1 exercises: the course files are valid",
+				"2 lessons, 1 quiz, 1 exercise: the course files are valid",
 				"lesson grids ",
 				"ok    tiny-grid/solution.json           pass",
-				"ok    tiny-grid/wrong/missing-row.json  fails table.shape",
-				"ok    tiny-grid/wrong/swapped.json      fails table.cells",
+				"ok    tiny-grid/wrong/missing-row.json  fails table.aci.scalesToZero",
+				"ok    tiny-grid/wrong/swapped.json      fails table.cloudrun.scalesToZero",
 			},
 		},
 		{
@@ -108,7 +62,7 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 				copyFile(t, filepath.Join(dir, "exercises/tiny-grid/solution.json"), filepath.Join(dir, "exercises/tiny-grid/wrong/swapped.json"))
 			},
 			problems: 1,
-			want:     []string{"FAIL  tiny-grid/wrong/swapped.json      passes, but must fail table.cells"},
+			want:     []string{"FAIL  tiny-grid/wrong/swapped.json      passes, but must fail table.cloudrun.scalesToZero"},
 		},
 		{
 			name: "a wrong answer that fails another check is a problem",
@@ -116,7 +70,7 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 				copyFile(t, filepath.Join(dir, "exercises/tiny-grid/wrong/missing-row.json"), filepath.Join(dir, "exercises/tiny-grid/wrong/swapped.json"))
 			},
 			problems: 1,
-			want:     []string{"FAIL  tiny-grid/wrong/swapped.json      table.cells is pass, but must fail (it fails table.shape)"},
+			want:     []string{"FAIL  tiny-grid/wrong/swapped.json      table.cloudrun.scalesToZero is pass, but must fail (it fails table.aci.scalesToZero)"},
 		},
 		{
 			name: "a solution that fails is a problem",
@@ -124,7 +78,7 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 				copyFile(t, filepath.Join(dir, "exercises/tiny-grid/wrong/swapped.json"), filepath.Join(dir, "exercises/tiny-grid/solution.json"))
 			},
 			problems: 1,
-			want:     []string{`FAIL  tiny-grid/solution.json           fails table.cells (Azure Container Instances / scales to zero: "yes" is not right), but the reference solution must pass`},
+			want:     []string{"FAIL  tiny-grid/solution.json           fails table.cloudrun.scalesToZero (", "), but the reference solution must pass"},
 		},
 		{
 			name: "a solution that is not JSON cannot be graded",
@@ -140,7 +94,7 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 				replaceIn(t, filepath.Join(dir, "exercises/tiny-grid/exercise.md"), "kind: table", "kind: grid")
 			},
 			problems: 1,
-			want:     []string{`FAIL  tiny-grid                         kind "grid" is not registered with the grader (it knows: table)`},
+			want:     []string{`FAIL  tiny-grid                         kind "grid" is not registered with the grader (it knows: `},
 		},
 		{
 			name: "validation problems are counted with their file and line",
@@ -158,7 +112,7 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 				tt.edit(t, dir)
 			}
 			var out bytes.Buffer
-			n := checkCourse(context.Background(), dirTarget(dir), fakeEngine(), &out)
+			n := checkCourse(context.Background(), dirTarget(dir), checkEngine(t), &out)
 			t.Logf("output:\n%s", out.String())
 			if n != tt.problems {
 				t.Errorf("%d problems, want %d", n, tt.problems)
