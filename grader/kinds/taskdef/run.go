@@ -30,10 +30,14 @@ var runChecks = []grader.Check{
 }
 
 // minProbeTimeout is the shortest health-check timeout used in the run.
-// Starting a probe inside a container takes time of its own on a busy
-// machine; the app answers /healthz at once, so a longer timeout changes
-// no verdict, while a compressed 0.2 s one could fail a healthy app.
-const minProbeTimeout = time.Second
+// Starting a probe inside a container can take seconds on a busy machine;
+// the app answers /healthz at once (or refuses the connection at once), so
+// a longer timeout changes no verdict, while a compressed 0.2 s one would
+// fail a healthy app whenever the machine is busy.
+const minProbeTimeout = 5 * time.Second
+
+// probeTimedOut reports Docker's output for a probe it gave up on.
+func probeTimedOut(out string) bool { return strings.Contains(out, "exceeded timeout") }
 
 // runner runs one task definition and records the run checks.
 type runner struct {
@@ -294,6 +298,12 @@ func (r *runner) start(ctx context.Context) bool {
 	r.app = r.containers[r.appDef.Name]
 	ip, err := r.app.IP(ctx, nw.Name)
 	if err != nil {
+		// A container that already exited (killed for memory at start-up,
+		// say) has no address any more; the health watch reports why.
+		if st, serr := r.app.State(ctx); serr == nil && !st.Running {
+			r.pass(id, fmt.Sprintf("%d container(s) started, but the app stopped right away", len(plan)), "task RUNNING, then app STOPPED")
+			return true
+		}
 		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not read the app's address: " + err.Error()})
 		return false
 	}
@@ -371,7 +381,7 @@ func (r *runner) healthDeadline() time.Duration {
 		iv, to, re, sp := h.Effective()
 		d = max(d, r.secs(sp)) + time.Duration(re+1)*r.secs(iv) + max(r.secs(to), minProbeTimeout)
 	}
-	return min(d+3*time.Second, 25*time.Second)
+	return min(d+3*time.Second, 30*time.Second)
 }
 
 func sleep(ctx context.Context, d time.Duration) {
@@ -436,6 +446,13 @@ func (r *runner) healthy(ctx context.Context) bool {
 					observed: "no health check", expected: "a health check on " + r.sc.Health.Path})
 				return true
 			}
+		case (st.Health == "unhealthy" || int64(st.FailingStreak) >= retries) && allTimedOut(st.HealthLog, int(retries)):
+			// The probes never ran to the end: the machine was too busy to
+			// say anything about the student's health check.
+			r.record(grader.Check{ID: id, Status: grader.CheckError,
+				Message:  "this machine was too busy to run the health check in time, so its outcome says nothing about your task definition; this attempt does not count",
+				Observed: lastN(outputs, 3)})
+			return false
 		case st.Health == "unhealthy" || int64(st.FailingStreak) >= retries:
 			r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck"),
 				message: fmt.Sprintf("the health check marked the app unhealthy after %s: %d failure(s) in a row with retries %d; ECS would stop this task and start another, over and over",
@@ -789,4 +806,20 @@ func lastN(xs []string, n int) string {
 		xs = xs[len(xs)-n:]
 	}
 	return strings.Join(xs, "; ")
+}
+
+// allTimedOut reports whether the last n probes all timed out in Docker.
+func allTimedOut(log []sandbox.HealthResult, n int) bool {
+	if n <= 0 || len(log) < n {
+		n = len(log)
+	}
+	if n == 0 {
+		return false
+	}
+	for _, hr := range log[len(log)-n:] {
+		if !probeTimedOut(hr.Output) {
+			return false
+		}
+	}
+	return true
 }

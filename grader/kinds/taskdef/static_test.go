@@ -110,7 +110,9 @@ func TestStaticRules(t *testing.T) {
 		{"CMD form with wget", func(td map[string]any) {
 			app(td)["healthCheck"].(map[string]any)["command"] = []any{"CMD", "wget", "-q", "-O-", "http://127.0.0.1:8080/healthz"}
 		}, "", "", true},
-		{"no start period, defaults", func(td map[string]any) { app(td)["healthCheck"] = map[string]any{"command": []any{"CMD-SHELL", "curl -f http://localhost:8080/healthz"}} }, "", "", true},
+		{"no start period, defaults", func(td map[string]any) {
+			app(td)["healthCheck"] = map[string]any{"command": []any{"CMD-SHELL", "curl -f http://localhost:8080/healthz"}}
+		}, "", "", true},
 		{"retries cover the start-up", func(td map[string]any) {
 			app(td)["healthCheck"] = map[string]any{"command": []any{"CMD-SHELL", "curl -f http://localhost:8080/healthz"}, "interval": 5, "retries": 3}
 		}, "", "", true},
@@ -126,7 +128,9 @@ func TestStaticRules(t *testing.T) {
 		{"stop timeout 1", func(td map[string]any) { app(td)["stopTimeout"] = 1 }, "fargate.timeouts", "/containerDefinitions/0/stopTimeout", false},
 		{"start timeout 200", func(td map[string]any) { app(td)["startTimeout"] = 200 }, "fargate.timeouts", "/containerDefinitions/0/startTimeout", false},
 		{"privileged", func(td map[string]any) { app(td)["privileged"] = true }, "fargate.unsupported", "/containerDefinitions/0/privileged", false},
-		{"devices", func(td map[string]any) { app(td)["linuxParameters"] = map[string]any{"devices": []any{map[string]any{"hostPath": "/dev/fuse"}}} }, "fargate.unsupported", "/containerDefinitions/0/linuxParameters/devices", false},
+		{"devices", func(td map[string]any) {
+			app(td)["linuxParameters"] = map[string]any{"devices": []any{map[string]any{"hostPath": "/dev/fuse"}}}
+		}, "fargate.unsupported", "/containerDefinitions/0/linuxParameters/devices", false},
 		{"shared memory", func(td map[string]any) { app(td)["linuxParameters"] = map[string]any{"sharedMemorySize": 64} }, "fargate.unsupported", "/containerDefinitions/0/linuxParameters/sharedMemorySize", false},
 		{"swap", func(td map[string]any) { app(td)["linuxParameters"] = map[string]any{"maxSwap": 0, "swappiness": 10} }, "fargate.unsupported", "/containerDefinitions/0/linuxParameters/maxSwap", false},
 		{"pid mode host", func(td map[string]any) { td["pidMode"] = "host" }, "fargate.unsupported", "/pidMode", false},
