@@ -67,16 +67,12 @@ func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.
 	}
 	defer release()
 
-	nets := make([]*sandbox.Network, len(subnets))
-	for i, p := range subnets {
-		n, err := createNetwork(ctx, g, scope, check.ID, p)
-		if err != nil {
-			return err
-		}
-		nets[i] = n
-		g.Progress(check.ID, "subnet %d: %s with .0, .1, .2, .3 and the last address reserved, %d usable", i+1, p, Usable(p.Bits()))
+	began := time.Now()
+	nets, err := createNetworks(ctx, g, scope, check.ID, subnets)
+	if err != nil {
+		return err
 	}
-
+	g.Logf("networks ready in %d ms", time.Since(began).Milliseconds())
 	var enis []*placement
 	for i, p := range subnets {
 		for k := 1; k <= s.ExtraENIsPerSubnet; k++ {
@@ -84,6 +80,7 @@ func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.
 				name: fmt.Sprintf("eni-%d-%d", i+1, k), subnet: i})
 		}
 	}
+	began = time.Now()
 	if err := place(ctx, g, scope, check.ID, subnets, nets, enis); err != nil {
 		return err
 	}
@@ -95,8 +92,33 @@ func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.
 	if err := place(ctx, g, scope, check.ID, subnets, nets, tasks); err != nil {
 		return err
 	}
+	g.Logf("%d other ENIs and %d tasks placed in %d ms", len(enis), len(tasks), time.Since(began).Milliseconds())
 	g.Add(judgeDeploy(check, s, subnets, enis, tasks))
 	return nil
+}
+
+// createNetworks creates the networks of all subnets at once.
+func createNetworks(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, subnets []netip.Prefix) ([]*sandbox.Network, error) {
+	nets := make([]*sandbox.Network, len(subnets))
+	errs := make([]error, len(subnets))
+	var wg sync.WaitGroup
+	for i, p := range subnets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			nets[i], errs[i] = createNetwork(ctx, g, scope, checkID, p)
+			if errs[i] == nil {
+				g.Progress(checkID, "subnet %d: %s with .0, .1, .2, .3 and the last address reserved, %d usable", i+1, p, Usable(p.Bits()))
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return nets, nil
 }
 
 // createNetwork creates the network standing for one subnet. The gateway

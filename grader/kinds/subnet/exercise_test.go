@@ -46,7 +46,8 @@ func (r *recorder) progress() []string {
 func TestExerciseAnswersThroughTheRunPhase(t *testing.T) {
 	ex := gradertest.Load(t, exerciseDir)
 	sb := sandboxtest.New(t)
-	engine := grader.NewEngine(sb, nil, subnet.Kind{})
+	warm(t, sb)
+	engine := slowHostEngine(sb, &ex)
 	ctx := context.Background()
 
 	t.Run("Reference", func(t *testing.T) {

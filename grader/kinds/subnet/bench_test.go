@@ -1,0 +1,59 @@
+package subnet_test
+
+import (
+	"context"
+	"sort"
+	"testing"
+	"time"
+
+	"coldstart/grader"
+	"coldstart/grader/gradertest"
+	"coldstart/grader/kinds/subnet"
+	"coldstart/grader/sandbox/sandboxtest"
+)
+
+// BenchmarkGrade measures whole gradings of the reference answer (seed 0:
+// 22 tasks and 6 other ENIs in two networks), run phase and clean-up
+// included, with the lab image already built. It reports the median and
+// 95th percentile; run with -benchtime=10x or more for a useful p95.
+func BenchmarkGrade(b *testing.B) {
+	ex := gradertest.Load(b, exerciseDir)
+	sb := sandboxtest.New(b)
+	warm(b, sb)
+	engine := grader.NewEngine(sb, nil, subnet.Kind{})
+	ctx := context.Background()
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		res := engine.Grade(ctx, grader.Request{Spec: ex.Spec, Seed: solutionSeed, Body: ex.Solution})
+		took = append(took, time.Since(start))
+		if res.Status != grader.StatusPass {
+			b.Fatalf("status %s: %s", res.Status, res.Reason)
+		}
+	}
+	reportPercentiles(b, took)
+}
+
+// BenchmarkStatic measures a grading that stops after the static checks.
+func BenchmarkStatic(b *testing.B) {
+	ex := gradertest.Load(b, exerciseDir)
+	engine := grader.NewEngine(nil, nil, subnet.Kind{})
+	body := []byte(`{"subnets": ["10.42.164.0/27", "10.42.164.0/27"]}`)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := engine.Grade(ctx, grader.Request{Spec: ex.Spec, Seed: solutionSeed, Body: body}); res.Status != grader.StatusFail {
+			b.Fatalf("status %s", res.Status)
+		}
+	}
+}
+
+func reportPercentiles(b *testing.B, took []time.Duration) {
+	if len(took) == 0 {
+		return
+	}
+	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
+	at := func(p float64) time.Duration { return took[min(len(took)-1, int(p*float64(len(took))))] }
+	b.ReportMetric(float64(at(0.50).Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(at(0.95).Milliseconds()), "p95-ms")
+}
