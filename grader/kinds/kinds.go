@@ -3,6 +3,7 @@ package kinds
 
 import (
 	"coldstart/grader"
+	"coldstart/grader/kinds/cloudrun"
 	"coldstart/grader/kinds/iam"
 	"coldstart/grader/kinds/subnet"
 	"coldstart/grader/kinds/table"
@@ -16,5 +17,6 @@ func All() []grader.Kind {
 		subnet.Kind{},
 		table.Kind{},
 		iam.Kind{},
+		cloudrun.Kind{},
 	}
 }

@@ -23,10 +23,10 @@ import (
 type Kind struct{}
 
 // New returns the kind.
-func New() *Kind { return &Kind{} }
+func New() Kind { return Kind{} }
 
 // Name implements grader.Kind.
-func (*Kind) Name() string { return "cloudrun" }
+func (Kind) Name() string { return "cloudrun" }
 
 // scenarioOf reads and checks the exercise's scenario block.
 func scenarioOf(spec grader.Spec) (*Scenario, error) {
@@ -48,7 +48,7 @@ func runChecks(sc *Scenario) []grader.Check {
 }
 
 // Grade implements grader.Kind.
-func (*Kind) Grade(ctx context.Context, g *grader.Grading) error {
+func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
 	sc, err := scenarioOf(g.Spec)
 	if err != nil {
 		return fmt.Errorf("the exercise's scenario cannot be used: %w", err)
@@ -71,16 +71,23 @@ func (*Kind) Grade(ctx context.Context, g *grader.Grading) error {
 		return err
 	}
 	g.Running("run.p99", "Playing the morning on a small Cloud Run")
-	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
-	if err != nil {
-		return fmt.Errorf("the trial's network could not be created: %w", err)
-	}
+	imageReady := make(chan error, 1)
 	if svc.MinScale == 0 {
 		// With no warm instance the first cold start is timed: make sure
-		// the lab image is built before it, so that it is not counted.
-		if _, err := scope.Start(ctx, sandbox.ContainerSpec{Name: "image-check", Cmd: []string{"pause"}, MemoryMB: 16}); err != nil {
-			return fmt.Errorf("the lab image is not available: %w", err)
-		}
+		// the lab image is built before it, so that the build is not counted.
+		go func() {
+			_, err := scope.Start(ctx, sandbox.ContainerSpec{Name: "image-check", Cmd: []string{"pause"}, MemoryMB: 16})
+			imageReady <- err
+		}()
+	} else {
+		imageReady <- nil // the warm instances are started before the traffic
+	}
+	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
+	if ierr := <-imageReady; ierr != nil {
+		return fmt.Errorf("the lab image is not available: %w", ierr)
+	}
+	if err != nil {
+		return fmt.Errorf("the trial's network could not be created: %w", err)
 	}
 	launcher := newContainerLauncher(scope, nw.Name, sc, svc.Port)
 	trial := &Trial{Scenario: sc, Service: svc, Launcher: launcher,
@@ -125,9 +132,9 @@ func observedLatency(r *TrialReport) string {
 	return s
 }
 
-// coldStartRange describes the cold starts of the instances started during
+// coldStarts describes the cold starts of the instances started during
 // the traffic.
-func coldStartRange(r *TrialReport) string {
+func coldStarts(r *TrialReport) string {
 	var ds []time.Duration
 	for _, c := range r.ColdStarts {
 		if c.Ready {
@@ -135,13 +142,18 @@ func coldStartRange(r *TrialReport) string {
 		}
 	}
 	if len(ds) == 0 {
-		return "never became ready before the trial ended"
+		return fmt.Sprintf("none of the %d instances started during the traffic was ready before the trial ended", len(r.ColdStarts))
 	}
 	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
-	if ds[0].Round(100*time.Millisecond) == ds[len(ds)-1].Round(100*time.Millisecond) {
-		return "took " + secs(ds[0])
+	took := "took " + secs(ds[0])
+	if ds[0].Round(100*time.Millisecond) != ds[len(ds)-1].Round(100*time.Millisecond) {
+		took = fmt.Sprintf("took %s to %s", secs(ds[0]), secs(ds[len(ds)-1]))
 	}
-	return fmt.Sprintf("took %s to %s", secs(ds[0]), secs(ds[len(ds)-1]))
+	s := fmt.Sprintf("the instances started during the traffic %s from the autoscaler's decision to their first answer", took)
+	if n := len(r.ColdStarts) - len(ds); n > 0 {
+		s += fmt.Sprintf(", and %d more were not ready before the trial ended", n)
+	}
+	return s
 }
 
 func latencyCheck(c grader.Check, r *TrialReport, svc *Service, sc *Scenario) grader.Check {
@@ -152,7 +164,7 @@ func latencyCheck(c grader.Check, r *TrialReport, svc *Service, sc *Scenario) gr
 		c.Status, c.Points = grader.CheckPass, c.MaxPoints
 		c.Message = fmt.Sprintf("p99 %s is within the SLO of %d ms. %d warm instances met the spike", ms(r.Latency.P99), sc.SLO.P99Ms, r.Warm)
 		if n := len(r.ColdStarts); n > 0 {
-			c.Message += fmt.Sprintf("; the autoscaler started %d more (their cold starts %s) and %d requests waited for them", n, coldStartRange(r), r.WaitedForCold)
+			c.Message += fmt.Sprintf("; the autoscaler started %d more (%s), and %d requests waited for them", n, coldStarts(r), r.WaitedForCold)
 		}
 		c.Message += "."
 		return c
@@ -198,9 +210,9 @@ func explainSlow(r *TrialReport, svc *Service, sc *Scenario) (msg, field, hint s
 		return msg, pathConcurrency, fmt.Sprintf("Set containerConcurrency to what the app really runs in parallel: %d.", par)
 	case slowColdStart:
 		msg = fmt.Sprintf("%s, %d of them waiting in the router for instances that were still starting (up to %s). "+
-			"The spike of %g requests/s met %d warm instance(s) (minScale %d), and each instance started during the traffic %s "+
-			"(container start plus %d ms of app initialisation) before it could take a request.",
-			head, n, ms(r.MaxRouterWait), peak.RPS, r.Warm, svc.MinScale, coldStartRange(r), sc.App.InitMs)
+			"When the spike of %g requests/s began, %d instance(s) were ready (minScale %d), and %s; "+
+			"each cold start is the container's start plus %d ms of app initialisation.",
+			head, n, ms(r.MaxRouterWait), peak.RPS, r.ReadyAtPeak, svc.MinScale, coldStarts(r), sc.App.InitMs)
 		return msg, minPath, fmt.Sprintf("Keep enough instances warm for the spike with %s: %g requests/s of %d ms each are about %.1f requests in flight, and one instance works on %d.",
 			annMinScale, peak.RPS, sc.App.WorkMs, inFlight, par)
 	case slowMaxScale:
@@ -226,11 +238,14 @@ func budgetCheck(c grader.Check, r *TrialReport, svc *Service, sc *Scenario) gra
 	c.Observed = fmt.Sprintf("%.1f instance-seconds (peak %d instances, %d cold starts during the traffic)", r.InstanceSeconds, r.Peak, len(r.ColdStarts))
 	c.Expected = fmt.Sprintf("≤ %g instance-seconds", sc.Budget.InstanceSeconds)
 	warm := float64(svc.MinScale) * r.Duration.Seconds()
-	extra := r.InstanceSeconds - warm
-	parts := fmt.Sprintf("minScale %d kept for the whole %.0f s is %.1f instance-seconds; instances the autoscaler added cost %.1f more",
-		svc.MinScale, r.Duration.Seconds(), warm, max(extra, 0))
+	extra := max(r.InstanceSeconds-warm, 0)
+	parts := fmt.Sprintf("minScale %d kept for the whole %.0f s is %.1f instance-seconds, and the instances the autoscaler added cost %.1f",
+		svc.MinScale, r.Duration.Seconds(), warm, extra)
+	if svc.MinScale == 0 {
+		parts = fmt.Sprintf("no instance is kept warm, and the instances the autoscaler started cost %.1f", extra)
+	}
 	if r.BeyondCap > 0 {
-		parts += fmt.Sprintf(" (this trial starts at most %d instances; the other %d warm ones are counted as kept idle all along)", r.Config.Cap, svc.MinScale-int64(r.Config.Cap))
+		parts += fmt.Sprintf(" (this trial starts at most %d instances; the other %d warm ones are counted as kept idle all morning)", r.Config.Cap, svc.MinScale-int64(r.Config.Cap))
 	}
 	if r.InstanceSeconds <= sc.Budget.InstanceSeconds {
 		c.Status, c.Points = grader.CheckPass, c.MaxPoints
@@ -250,4 +265,4 @@ func budgetCheck(c grader.Check, r *TrialReport, svc *Service, sc *Scenario) gra
 }
 
 // compile-time check that Kind is a grader kind.
-var _ grader.Kind = (*Kind)(nil)
+var _ grader.Kind = Kind{}

@@ -69,7 +69,7 @@ func runAnswers(t *testing.T, ex gradertest.Exercise) []answer {
 		"wrong/concurrency-80.yaml": "waiting inside an instance",
 		"wrong/min-zero.yaml":       "instances that were still starting",
 		"wrong/max-too-low.yaml":    "maxScale 1 allows were full",
-		"wrong/always-on.yaml":      "minScale 12 kept",
+		"wrong/always-on.yaml":      "minScale 15 kept",
 	}
 	out := []answer{{file: "solution.yaml", body: ex.Solution}}
 	for _, w := range ex.Wrong {

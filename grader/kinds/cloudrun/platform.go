@@ -240,8 +240,10 @@ func (p *Platform) Autoscale(ctx context.Context, launchCtx context.Context, tic
 	}
 }
 
-// window is how many autoscaler samples the demand is averaged over.
-const window = 5
+// window is how many autoscaler samples (one per tick) the demand is
+// averaged over: a second, so that a short stall of the machine running the
+// trial does not look like more traffic.
+const window = 10
 
 func (p *Platform) scale(ctx context.Context) {
 	p.mu.Lock()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 )
 
@@ -34,6 +35,7 @@ type TrialReport struct {
 	BeyondCap float64
 
 	Warm          int           // instances started before the traffic
+	ReadyAtPeak   int           // instances ready when the busiest phase began
 	WarmStart     time.Duration // the slowest of their starts
 	ColdStarts    []ColdStart   // instances started during the traffic
 	Peak          int           // most instances alive at once
@@ -117,6 +119,9 @@ func (t *Trial) Run(ctx context.Context) (*TrialReport, error) {
 
 	scaleCtx, stopScaling := context.WithCancel(ctx)
 	go p.Autoscale(scaleCtx, launchCtx, 100*time.Millisecond)
+	var readyAtPeak atomic.Int64
+	peakTimer := time.AfterFunc(time.Until(start.Add(t.peakStart())), func() { readyAtPeak.Store(int64(p.Snapshot().Serving)) })
+	defer peakTimer.Stop()
 	statusDone := make(chan struct{})
 	go func() {
 		defer close(statusDone)
@@ -137,7 +142,22 @@ func (t *Trial) Run(ctx context.Context) (*TrialReport, error) {
 	if err := p.Err(); err != nil {
 		return nil, err
 	}
-	return t.report(p, outs, start, end), nil
+	peakTimer.Stop()
+	rep := t.report(p, outs, start, end)
+	rep.ReadyAtPeak = int(readyAtPeak.Load())
+	return rep, nil
+}
+
+// peakStart is when the busiest phase begins.
+func (t *Trial) peakStart() time.Duration {
+	at, best, bestRPS := 0.0, 0.0, -1.0
+	for _, ph := range t.Scenario.Traffic {
+		if ph.RPS > bestRPS {
+			best, bestRPS = at, ph.RPS
+		}
+		at += ph.Seconds
+	}
+	return time.Duration(best * float64(time.Second))
 }
 
 // status reports the platform's state once a second.
