@@ -82,7 +82,7 @@ func parseYAML(file string, base int, src []byte, what string, p *problems) *yam
 // failing prefix points at the line they must fix.
 func firstBadLine(src []byte) int {
 	lines := bytes.SplitAfter(src, []byte("\n"))
-	if len(lines) > 2000 {
+	if len(lines) > 500 {
 		return 0
 	}
 	var node yaml.Node

@@ -197,3 +197,30 @@ func TestQuizModel(t *testing.T) {
 		t.Errorf("choice 1 should be wrong with its explanation: %+v", r)
 	}
 }
+
+// FuzzLesson feeds arbitrary lesson text to the loader: whatever an author
+// saves, loading reports problems and never panics.
+func FuzzLesson(f *testing.F) {
+	for _, seed := range []string{
+		"## H\n\n> [!NOTE]\n> x\n",
+		"```quiz\nquestion: q\nchoices: [{text: a, correct: true, explanation: b}, {text: c, explanation: d}]\n```\n",
+		"```quiz\n- [\n```\n",
+		"[x](../exercises/ex/) [y](b.md#far-away) [z](#nowhere) [w](%zz)\n",
+		"> [!WARNING]\n",
+		"---\ntitle: [\n---\n",
+		"## A {#b}\n## A {#b}\n",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		c, ps := content.Inspect(courseWith(body))
+		if c == nil {
+			t.Fatal("Inspect returned no course")
+		}
+		for _, p := range ps {
+			if p.File == "" || p.Message == "" {
+				t.Errorf("problem without a file or message: %+v", p)
+			}
+		}
+	})
+}

@@ -147,7 +147,7 @@ func checkExercise(ctx context.Context, ex *content.Exercise, eng *grader.Engine
 		if timing != "" {
 			timing = "  " + timing
 		}
-		fmt.Fprintf(out, "%s  %-*s  %-30s%s\n", mark, width, answer, verdict, timing)
+		fmt.Fprintf(out, "%s  %-*s  %-34s%s\n", mark, width, answer, verdict, timing)
 	}
 	if _, ok := eng.Kind(ex.Kind); !ok {
 		line(false, ex.ID, fmt.Sprintf("kind %q is not registered with the grader (it knows: %s)", ex.Kind, strings.Join(eng.Kinds(), ", ")), "")
