@@ -28,12 +28,12 @@ type views struct {
 
 // pageFiles lists each page and the files it is built from.
 var pageFiles = map[string][]string{
-	"home":     {"layout.html", "home.html"},
-	"lesson":   {"layout.html", "lesson.html", "home.html"},
+	"home":     {"layout.html", "home.html", "partials.html"},
+	"lesson":   {"layout.html", "lesson.html", "partials.html"},
 	"quiz":     {"layout.html", "quiz.html"},
-	"exercise": {"layout.html", "exercise.html", "result.html", "home.html"},
-	"progress": {"layout.html", "progress.html", "home.html"},
-	"cohort":   {"layout.html", "cohort.html", "home.html"},
+	"exercise": {"layout.html", "exercise.html", "result.html", "partials.html"},
+	"progress": {"layout.html", "progress.html", "partials.html"},
+	"cohort":   {"layout.html", "cohort.html", "partials.html"},
 	"auth":     {"layout.html", "auth.html"},
 	"error":    {"layout.html", "error.html"},
 }
@@ -63,7 +63,7 @@ func loadViews(assets *web.Assets) (*views, error) {
 		}
 		v.pages[name] = t
 	}
-	f, err := template.New("fragments").Funcs(funcs).ParseFS(web.Templates, prefix([]string{"result.html", "home.html"})...)
+	f, err := template.New("fragments").Funcs(funcs).ParseFS(web.Templates, prefix([]string{"result.html", "partials.html"})...)
 	if err != nil {
 		return nil, fmt.Errorf("fragments: %w", err)
 	}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/crypto/bcrypt"
@@ -41,12 +42,16 @@ func HashPassword(password string) ([]byte, error) {
 
 // dummyHash is compared against when an account does not exist, so that a
 // wrong email costs as much time as a wrong password.
-var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("coldstart-dummy-password"), bcrypt.DefaultCost)
+var (
+	dummyOnce sync.Once
+	dummyHash []byte
+)
 
 // VerifyPassword reports whether password matches hash. With a nil hash it
 // still spends the time of a comparison.
 func VerifyPassword(hash []byte, password string) bool {
 	if hash == nil {
+		dummyOnce.Do(func() { dummyHash, _ = bcrypt.GenerateFromPassword([]byte("coldstart-dummy-password"), Cost) })
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return false
 	}
