@@ -21,6 +21,8 @@ import (
 
 	"coldstart/content"
 	"coldstart/content/builtin"
+	"coldstart/grader"
+	"coldstart/grader/kinds"
 	"coldstart/server"
 	"coldstart/server/grading"
 	"coldstart/server/store"
@@ -42,6 +44,9 @@ type Main struct {
 	GradingTimeout time.Duration
 	SecureCookies  bool
 	LogLevel       string
+	// Grace is how long running gradings may finish at shutdown before they
+	// are stopped and queued again (default 20s, under ShutdownLimit).
+	Grace time.Duration
 
 	// Grader replaces the grading engine (tests); nil builds the real one.
 	Grader grading.Grader
@@ -189,10 +194,14 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	g := m.Grader
 	if g == nil {
-		engine := newEngine(ctx, instanceName(m.DB), logger)
-		engine.TimeLimit = m.GradingTimeout
-		if sb := engine.Sandbox(); sb != nil {
-			go func() {
+		// Connecting to the container engine takes a moment; the server
+		// starts serving at once and gradings wait for the connection.
+		lg := newLazyGrader(grader.NewEngine(nil, logger, kinds.All()...))
+		go func() {
+			engine := newEngine(ctx, instanceName(m.DB), logger)
+			engine.TimeLimit = m.GradingTimeout
+			lg.set(engine)
+			if sb := engine.Sandbox(); sb != nil {
 				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
 				if n, err := sb.Sweep(sctx); err != nil {
@@ -200,9 +209,9 @@ func (m *Main) Run(ctx context.Context) error {
 				} else if n > 0 {
 					logger.Info("removed containers left by an earlier run", slog.Int("removed", n))
 				}
-			}()
-		}
-		g = engine
+			}
+		}()
+		g = lg
 	}
 	wg.Wait()
 	if courseErr != nil {
@@ -211,7 +220,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	registry := prometheus.NewRegistry()
 	hub := grading.NewHub()
-	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Logger: logger, Registerer: registry})
+	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies, Registry: registry})
 	if err != nil {
@@ -299,5 +308,45 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 				logger.Warn("delete expired sessions", slog.Any("err", err))
 			}
 		}
+	}
+}
+
+// lazyGrader answers variants at once (they need no container engine) and
+// holds gradings until the engine has connected.
+type lazyGrader struct {
+	static *grader.Engine
+	ready  chan struct{}
+	engine *grader.Engine
+}
+
+func newLazyGrader(static *grader.Engine) *lazyGrader {
+	return &lazyGrader{static: static, ready: make(chan struct{})}
+}
+
+func (l *lazyGrader) set(e *grader.Engine) {
+	l.engine = e
+	close(l.ready)
+}
+
+func (l *lazyGrader) Grade(ctx context.Context, req grader.Request) *grader.Result {
+	select {
+	case <-l.ready:
+		return l.engine.Grade(ctx, req)
+	case <-ctx.Done():
+		return &grader.Result{Exercise: req.Spec.ID, Status: grader.StatusError, Checks: []grader.Check{},
+			Reason: "the grading was interrupted before it started; this attempt does not count"}
+	}
+}
+
+func (l *lazyGrader) Variant(spec grader.Spec, seed int64) (*grader.Variant, error) {
+	return l.static.Variant(spec, seed)
+}
+
+func (l *lazyGrader) Ready(ctx context.Context) error {
+	select {
+	case <-l.ready:
+		return l.engine.Ready(ctx)
+	default:
+		return errors.New("still connecting to the container engine")
 	}
 }

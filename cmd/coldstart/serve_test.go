@@ -1,0 +1,144 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"coldstart/grader"
+	"coldstart/server/store"
+)
+
+// startServer runs the real server through Main and returns its base URL
+// and a function that stops it and returns Run's error.
+func startServer(t *testing.T, m *Main) (string, func() error) {
+	t.Helper()
+	if m.Addr == "" {
+		m.Addr = "127.0.0.1:0"
+	}
+	if m.DB == "" {
+		m.DB = filepath.Join(t.TempDir(), "coldstart.db")
+	}
+	if m.Logger == nil {
+		m.Logger = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	}
+	ready := make(chan string, 1)
+	m.Ready = ready
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() { errc <- m.Run(ctx) }()
+	select {
+	case addr := <-ready:
+		stopped := false
+		var runErr error
+		stop := func() error {
+			if !stopped {
+				stopped = true
+				cancel()
+				runErr = <-errc
+			}
+			return runErr
+		}
+		t.Cleanup(func() { stop() })
+		return "http://" + addr, stop
+	case err := <-errc:
+		cancel()
+		t.Fatalf("server did not start: %v", err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		t.Fatal("server did not start within 30s")
+	}
+	return "", nil
+}
+
+func TestServeFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		ok   bool
+	}{
+		{"Defaults", nil, nil, true},
+		{"FromEnv", nil, map[string]string{"COLDSTART_ADDR": ":9999", "COLDSTART_SIGNUP": "closed"}, true},
+		{"BadSignup", []string{"--signup", "maybe"}, nil, false},
+		{"WatchNeedsCourse", []string{"--watch"}, nil, false},
+		{"TooLongGrading", []string{"--grading-timeout", "5m"}, nil, false},
+		{"Arguments", []string{"extra"}, nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			m := &Main{}
+			err := m.ParseFlags(tt.args, io.Discard)
+			if (err == nil) != tt.ok {
+				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
+			}
+			if tt.name == "Defaults" && (m.Addr != ":8080" || m.DB != "coldstart.db" || m.Signup != "open") {
+				t.Fatalf("defaults: %+v", m)
+			}
+			if tt.name == "FromEnv" && (m.Addr != ":9999" || m.Signup != "closed") {
+				t.Fatalf("env: %+v", m)
+			}
+		})
+	}
+}
+
+// slowGrader takes long enough that shutdown finds it running.
+type slowGrader struct{ started chan struct{} }
+
+func (g *slowGrader) Grade(ctx context.Context, req grader.Request) *grader.Result {
+	close(g.started)
+	<-ctx.Done()
+	return &grader.Result{Exercise: req.Spec.ID, Status: grader.StatusError, Reason: "interrupted"}
+}
+func (g *slowGrader) Variant(grader.Spec, int64) (*grader.Variant, error) { return nil, nil }
+func (g *slowGrader) Ready(context.Context) error                         { return nil }
+
+// A grading still running at shutdown goes back to the queue, and the
+// server stops within the limit.
+func TestServeShutsDownAndRequeues(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coldstart.db")
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := st.CreateUser(context.Background(), "a@example.com", []byte("x"))
+	sub, _ := st.CreateSubmission(context.Background(), u.ID, "serverless-criteria", 1, []byte("{}"))
+	st.Close()
+
+	g := &slowGrader{started: make(chan struct{})}
+	base, stop := startServer(t, &Main{DB: db, Grader: g, Workers: 1, Grace: time.Second})
+	resp, err := http.Get(base + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	select {
+	case <-g.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the queued job was not picked up")
+	}
+	begin := time.Now()
+	if err := stop(); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if took := time.Since(begin); took > ShutdownLimit {
+		t.Fatalf("shutdown took %s", took)
+	}
+	st, _ = store.Open(context.Background(), db)
+	defer st.Close()
+	got, _ := st.Submission(context.Background(), sub.ID)
+	if got.Status != store.JobQueued {
+		t.Fatalf("interrupted job is %s, want queued again", got.Status)
+	}
+	if _, err := http.Get(base + "/healthz"); err == nil || !strings.Contains(err.Error(), "refused") {
+		t.Fatalf("server still answers after shutdown: %v", err)
+	}
+}
