@@ -82,9 +82,17 @@ func runTask(ctx context.Context, g *grader.Grading, td *TaskDefinition, sc *Sce
 		r.skipRest("the app container is not running")
 		return ctx.Err()
 	}
+	if r.get(ctx, r.appPort, r.sc.Health.Path) == 0 {
+		// The app is up but answers nothing: give a memory kill in
+		// progress a moment to show, then stop rather than time out on
+		// every request-based check.
+		r.memory(ctx, 5*time.Second)
+		r.skipRest(fmt.Sprintf("the app never answered on %s:%s", r.appIP, r.appPort))
+		return ctx.Err()
+	}
 	r.port(ctx)
 	r.secret(ctx)
-	r.memory(ctx)
+	r.memory(ctx, 0)
 	r.healthCommand(ctx)
 	r.gracefulStop(ctx)
 	r.skipRest("not observed")
@@ -453,6 +461,12 @@ func (r *runner) healthy(ctx context.Context) bool {
 				Message:  "this machine was too busy to run the health check in time, so its outcome says nothing about your task definition; this attempt does not count",
 				Observed: lastN(outputs, 3)})
 			return false
+		case (st.Health == "unhealthy" || int64(st.FailingStreak) >= retries) && r.startedLate(ctx, st.StartedAt, streakStart(st.HealthLog, int(retries))):
+			r.record(grader.Check{ID: id, Status: grader.CheckError,
+				Message: fmt.Sprintf("this machine was too busy: the app, which starts in %s here, had not started after %.1f s, so the health check's verdict says nothing about your task definition; this attempt does not count",
+					r.scaled(r.sc.Startup.Duration), elapsed.Seconds()),
+				Observed: lastN(outputs, 3)})
+			return false
 		case st.Health == "unhealthy" || int64(st.FailingStreak) >= retries:
 			r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck"),
 				message: fmt.Sprintf("the health check marked the app unhealthy after %s: %d failure(s) in a row with retries %d; ECS would stop this task and start another, over and over",
@@ -469,6 +483,17 @@ func (r *runner) healthy(ctx context.Context) bool {
 			if ctx.Err() != nil {
 				return false
 			}
+			if r.startedLate(ctx, st.StartedAt, time.Now()) {
+				// Not started at all: a kill for memory may be under way.
+				r.memory(ctx, 5*time.Second)
+				if r.recorded["run.memory"] {
+					return false
+				}
+				r.record(grader.Check{ID: id, Status: grader.CheckError,
+					Message: fmt.Sprintf("this machine was too busy: the app, which starts in %s here, had not started after %.1f s; this attempt does not count",
+						r.scaled(r.sc.Startup.Duration), elapsed.Seconds())})
+				return false
+			}
 			r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck"), message: fmt.Sprintf("the app was still not healthy after %s", taskTime(elapsed)),
 				observed: orAbsent(lastN(outputs, 3)), expected: "healthy once the app has started"})
 			r.waitStarted(ctx)
@@ -476,6 +501,53 @@ func (r *runner) healthy(ctx context.Context) bool {
 		}
 		sleep(ctx, 100*time.Millisecond)
 	}
+}
+
+// startedLate reports whether the app started late (it is due within its
+// scaled start-up) and was not yet ready at since, the start of the failures
+// being judged: those failures then measure the busy machine, not the task
+// definition.
+func (r *runner) startedLate(ctx context.Context, started, since time.Time) bool {
+	due := r.scaled(r.sc.Startup.Duration) + 500*time.Millisecond
+	readyAt, ok := r.readyAt(ctx)
+	switch {
+	case started.IsZero():
+		return false
+	case !ok:
+		return time.Since(started) > due
+	case readyAt.Sub(started) <= due:
+		return false
+	}
+	return readyAt.After(since)
+}
+
+// readyAt reads from the app's log when it finished starting.
+func (r *runner) readyAt(ctx context.Context) (time.Time, bool) {
+	logs, err := r.app.Logs(ctx)
+	if err != nil {
+		return time.Time{}, false
+	}
+	for _, line := range strings.Split(logs, "\n") {
+		if !strings.Contains(line, `"msg":"ready"`) {
+			continue
+		}
+		var entry struct {
+			Time time.Time `json:"time"`
+		}
+		if json.Unmarshal([]byte(line), &entry) == nil {
+			return entry.Time, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// streakStart is when the failing streak that is being judged began.
+func streakStart(log []sandbox.HealthResult, n int) time.Time {
+	if len(log) == 0 {
+		return time.Now()
+	}
+	i := max(len(log)-max(n, 1), 0)
+	return log[i].Start
 }
 
 // waitStarted waits until the app answers /healthz itself, so that the
@@ -620,16 +692,25 @@ func (r *runner) secret(ctx context.Context) {
 	}
 }
 
-func (r *runner) memory(ctx context.Context) {
+// memory checks that the app was not killed for memory, watching for up to
+// wait in case a kill is under way.
+func (r *runner) memory(ctx context.Context, wait time.Duration) {
 	const id = "run.memory"
-	st, err := r.app.State(ctx)
-	if err != nil {
-		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not inspect the app container: " + err.Error()})
-		return
-	}
-	if st.OOMKilled || !st.Running {
-		r.appExited(id, st)
-		return
+	end := time.Now().Add(wait)
+	for {
+		st, err := r.app.State(ctx)
+		if err != nil {
+			r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not inspect the app container: " + err.Error()})
+			return
+		}
+		if st.OOMKilled || !st.Running {
+			r.appExited(id, st)
+			return
+		}
+		if time.Now().After(end) || ctx.Err() != nil {
+			break
+		}
+		sleep(ctx, 200*time.Millisecond)
 	}
 	r.pass(id, fmt.Sprintf("the app holds its working set of %d MiB within its %d MiB limit", r.sc.WorkingSetMB, r.memLimit), "running, not OOM-killed")
 }
@@ -754,6 +835,23 @@ func (r *runner) gracefulStop(ctx context.Context) {
 	setting := fmt.Sprintf("%s, %g s here", src, scaled.Seconds())
 	workDesc := fmt.Sprintf("a request needing %.0f s of work (%.1f s here)", work.Seconds()*r.sc.TimeScale, work.Seconds())
 	completed := o.err == nil && o.started && strings.Contains(o.body, `"done":true`)
+	const slack = time.Second
+	switch {
+	case completed && st.ExitCode == 0 && took > scaled+slack && scaled+slack < work:
+		// SIGKILL was due long before the drain could end, yet the app
+		// drained: the engine delivered the kill late.
+		r.record(grader.Check{ID: id, Status: grader.CheckError,
+			Message:  fmt.Sprintf("this machine was too busy to stop the task on time (SIGKILL was due %.1f s after SIGTERM; the app was still running after %.1f s), so the outcome says nothing about your task definition; this attempt does not count", scaled.Seconds(), took.Seconds()),
+			Observed: fmt.Sprintf("exit code 0 after %.1f s", took.Seconds())})
+		return
+	case !completed && scaled >= work+slack:
+		// The stop timeout left the app a second more than the work
+		// needs, and still the work did not finish: the app was starved.
+		r.record(grader.Check{ID: id, Status: grader.CheckError,
+			Message:  fmt.Sprintf("this machine was too busy for the app to finish %.1f s of work within %.1f s, so the outcome says nothing about your task definition; this attempt does not count", work.Seconds(), scaled.Seconds()),
+			Observed: fmt.Sprintf("exit code %d after %.1f s", st.ExitCode, took.Seconds())})
+		return
+	}
 	if completed && st.ExitCode == 0 {
 		r.pass(id, fmt.Sprintf("with %s, %s completed after SIGTERM and the app exited 0 after draining, %.1f s after SIGTERM", setting, workDesc, took.Seconds()),
 			"request completed; exit code 0")
