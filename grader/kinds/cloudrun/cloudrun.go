@@ -89,7 +89,9 @@ func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
 	if err != nil {
 		return fmt.Errorf("the trial's network could not be created: %w", err)
 	}
-	launcher := newContainerLauncher(scope, nw.Name, sc, svc.Port)
+	// The app listens on $PORT, so any containerPort would do; the trial
+	// always gives it 8080, Cloud Run's default.
+	launcher := newContainerLauncher(scope, nw.Name, sc, defaultPort)
 	trial := &Trial{Scenario: sc, Service: svc, Launcher: launcher,
 		Progress: func(format string, args ...any) {
 			g.Progress("run.p99", format, args...)
@@ -104,6 +106,8 @@ func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
 	}
 	g.Progress("run.p99", "%s · %.1f instance-seconds · %d cold starts during the traffic · peak %d instances",
 		observedLatency(rep), rep.InstanceSeconds, len(rep.ColdStarts), rep.Peak)
+	g.Logf("median service time %s per request (the app's work is %d ms); longest wait inside an instance %s, in the router %s; router queue peak %d",
+		ms(rep.ServiceTime), sc.App.WorkMs, ms(rep.MaxInQueue), ms(rep.MaxRouterWait), rep.PeakQueue)
 	g.Add(latencyCheck(run[0], rep, svc, sc))
 	g.Add(budgetCheck(run[1], rep, svc, sc))
 	return nil

@@ -217,3 +217,42 @@ func TestVerdictsAreStable(t *testing.T) {
 	}
 	t.Logf("repeat-stability summary:\n%s", strings.Join(summary, "\n"))
 }
+
+// A submission that is not YAML, or not a service at all, is not graded: it
+// costs no attempt and says where the problem is.
+func TestMalformedSubmissionsAreNotGraded(t *testing.T) {
+	ex := gradertest.Load(t, exerciseDir)
+	engine := grader.NewEngine(nil, nil, cloudrun.Kind{})
+	tests := []struct {
+		name, body string
+		line       int
+		reason     string
+	}{
+		{"BadIndentation", "apiVersion: serving.knative.dev/v1\nkind: Service\n  metadata: x\n", 3, "malformed YAML"},
+		{"JSONArray", `["not", "a", "service"]`, 1, "must be a YAML mapping"},
+		{"Empty", "", 0, "empty"},
+		{"Binary", "\x00\x01\x02\xff", 0, "malformed YAML"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := engine.Grade(context.Background(), grader.Request{Spec: ex.Spec, Body: []byte(tt.body)})
+			if res.Status != grader.StatusError || res.Gradable {
+				t.Fatalf("status %s gradable %v, want error and not gradable", res.Status, res.Gradable)
+			}
+			if !strings.Contains(res.Reason, tt.reason) {
+				t.Errorf("reason %q lacks %q", res.Reason, tt.reason)
+			}
+			if tt.line > 0 && !strings.Contains(res.Reason, fmt.Sprintf("line %d,", tt.line)) {
+				t.Errorf("reason %q does not name line %d", res.Reason, tt.line)
+			}
+		})
+	}
+	t.Run("BadScenario", func(t *testing.T) {
+		spec := ex.Spec
+		spec.Scenario = map[string]any{"traffic": []any{map[string]any{"name": "x", "seconds": 100, "rps": 5}}}
+		res := engine.Grade(context.Background(), grader.Request{Spec: spec, Body: ex.Solution})
+		if res.Status != grader.StatusError || !strings.Contains(res.Reason, "at most 15 s") {
+			t.Errorf("status %s reason %q; want an error naming the scenario's problem", res.Status, res.Reason)
+		}
+	})
+}

@@ -59,6 +59,7 @@ type record struct {
 	cause    waitCause
 	instance int
 	inQueue  time.Duration // inside the instance, waiting for a worker
+	upstream time.Duration // from forwarding to the instance's full answer
 	failed   bool
 }
 
@@ -408,9 +409,10 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec.instance = in.id
+	sent := time.Now()
 	status, inQueue, ferr := p.forward(r.Context(), in)
 	p.release(in)
-	rec.inQueue = inQueue
+	rec.inQueue, rec.upstream = inQueue, time.Since(sent)
 	if ferr != nil {
 		rec.failed = true
 		http.Error(w, ferr.Error(), http.StatusBadGateway)

@@ -53,7 +53,7 @@ type Service struct {
 	MemorySet      bool
 	TimeoutSeconds int64
 	TimeoutSet     bool
-	Port           int64
+	Port           int64 // containerPort, 8080 when absent
 
 	// ServiceScale lists scaling annotations found in the service's own
 	// metadata (not the template), by key.

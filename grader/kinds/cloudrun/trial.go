@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sort"
 	"sync/atomic"
 	"time"
 )
@@ -49,6 +50,10 @@ type TrialReport struct {
 	SlowTotal     int
 	MaxInQueue    time.Duration // longest wait inside an instance
 	MaxRouterWait time.Duration // longest wait in the router's queue
+	// ServiceTime is the median time an instance took for a request, not
+	// counting the wait inside it: the app's work plus the machine's own
+	// overhead. Far above the work, the machine running the trial was slow.
+	ServiceTime time.Duration
 
 	Config   PlatformConfig
 	Duration time.Duration
@@ -225,8 +230,12 @@ func (t *Trial) report(p *Platform, outs []outcome, start, end time.Time) *Trial
 		r.BeyondCap = float64(asked-int64(p.cfg.Cap)) * end.Sub(start).Seconds()
 		r.InstanceSeconds += r.BeyondCap
 	}
+	var service []time.Duration
 	for i, o := range outs {
 		rec := p.records[i]
+		if o.ok && rec.seen {
+			service = append(service, rec.upstream-rec.inQueue)
+		}
 		if !o.ok {
 			r.Failed++
 			if o.unfinished {
@@ -243,6 +252,10 @@ func (t *Trial) report(p *Platform, outs []outcome, start, end time.Time) *Trial
 		}
 		r.SlowTotal++
 		r.Slow[slowReason(o, rec)]++
+	}
+	if len(service) > 0 {
+		sort.Slice(service, func(i, j int) bool { return service[i] < service[j] })
+		r.ServiceTime = service[len(service)/2]
 	}
 	return r
 }
