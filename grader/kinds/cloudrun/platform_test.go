@@ -201,3 +201,38 @@ func TestPercentilesCountFailuresAsSlowest(t *testing.T) {
 		t.Errorf("two failures in 100: p99 must fall on a failure and p95 must not: %+v", p)
 	}
 }
+
+func TestMachineTooSlowBlamesTheMachineOnlyWhenTheServiceWasSized(t *testing.T) {
+	sc := &Scenario{Traffic: []Phase{{"quiet", 1, 5}, {"spike", 4, 160}}}
+	sc.SLO.P99Ms, sc.Budget.InstanceSeconds = 300, 45
+	if err := sc.normalise(); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name         string
+		min, max, cc int
+		readyAtPeak  int
+		slow         map[string]int
+		blameMachine bool
+	}{
+		{"WarmMinimumQueuedInRouter", 4, 6, 4, 4, map[string]int{slowColdStart: 70, slowOther: 5}, true},
+		{"ThreeWarmAreEnoughAtTheTarget", 3, 6, 4, 3, map[string]int{slowScaling: 20}, true},
+		{"TwoWarmAreTooFew", 2, 6, 4, 2, map[string]int{slowColdStart: 200}, false},
+		{"ScaleFromZero", 0, 6, 4, 1, map[string]int{slowColdStart: 300}, false},
+		{"MaxScaleOne", 1, 1, 4, 1, map[string]int{slowMaxScale: 500}, false},
+		{"Concurrency80", 4, 6, 80, 4, map[string]int{slowInstanceQueue: 300}, false},
+		{"Concurrency1", 4, 6, 1, 4, map[string]int{slowCap: 300}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &TrialReport{ReadyAtPeak: tt.readyAtPeak, Slow: tt.slow, Latency: percentiles{P99: time.Second}, ServiceTime: 90 * time.Millisecond}
+			msg := machineTooSlow(r, service(t, tt.min, tt.max, tt.cc), sc)
+			if (msg != "") != tt.blameMachine {
+				t.Errorf("machineTooSlow = %q; want blame on the machine: %v", msg, tt.blameMachine)
+			}
+			if msg != "" && !strings.Contains(msg, "does not count") {
+				t.Errorf("message %q does not say the attempt does not count", msg)
+			}
+		})
+	}
+}
