@@ -28,7 +28,7 @@ func BenchmarkGrade(b *testing.B) {
 		res := engine.Grade(ctx, grader.Request{Spec: ex.Spec, Seed: solutionSeed, Body: ex.Solution})
 		took = append(took, time.Since(start))
 		if res.Status != grader.StatusPass {
-			b.Fatalf("status %s: %s", res.Status, res.Reason)
+			b.Fatalf("status %s: %s\nlog:\n%s", res.Status, res.Reason, res.Log)
 		}
 	}
 	reportPercentiles(b, took)

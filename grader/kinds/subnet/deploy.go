@@ -37,10 +37,6 @@ const (
 	containerNanoCPUs = 100_000_000
 )
 
-// overlapRetry is how long to wait before asking again for a subnet that
-// another network on the engine still holds.
-const overlapRetry = 500 * time.Millisecond
-
 // placement is one container of the deploy: a task or another ENI.
 type placement struct {
 	label  string // "task 9/16" or "ENI 2/3 of 10.20.0.16/28"
@@ -97,102 +93,58 @@ func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.
 	return nil
 }
 
-// createNetworks creates the networks of all subnets at once.
-func createNetworks(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, subnets []netip.Prefix) ([]*sandbox.Network, error) {
-	nets := make([]*sandbox.Network, len(subnets))
-	errs := make([]error, len(subnets))
-	var wg sync.WaitGroup
-	for i, p := range subnets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			nets[i], errs[i] = createNetwork(ctx, g, scope, checkID, p)
-			if errs[i] == nil {
-				g.Progress(checkID, "subnet %d: %s with .0, .1, .2, .3 and the last address reserved, %d usable", i+1, p, Usable(p.Bits()))
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return nets, nil
-}
-
-// createNetwork creates the network standing for one subnet. The gateway
-// takes .1 and auxiliary addresses hold .2 and .3; the engine itself never
-// hands out the network and broadcast addresses. When another network on
-// the engine still holds an overlapping range, it waits and asks again until
-// the grading's time runs out.
-func createNetwork(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, p netip.Prefix) (*sandbox.Network, error) {
-	router := p.Addr().Next()
-	dns := router.Next()
-	future := dns.Next()
-	spec := sandbox.NetworkSpec{Subnet: p.String(), Gateway: router.String(),
-		Aux: map[string]string{"aws-dns": dns.String(), "aws-reserved": future.String()}}
-	waited := false
-	for {
-		n, err := scope.Network(ctx, spec)
-		if err == nil {
-			return n, nil
-		}
-		if !isPoolOverlap(err) {
-			return nil, fmt.Errorf("the network for subnet %s could not be created: %w", p, err)
-		}
-		if !waited {
-			waited = true
-			g.Progress(checkID, "%s is still in use by another network on the container engine; waiting for it to be freed", p)
-			g.Logf("network %s: %v; retrying", p, err)
-		}
-		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("the address range %s stayed in use by another network on the container engine until the grading's time ran out: %w", p, ctx.Err())
-		case <-time.After(overlapRetry):
-		}
-	}
-}
-
-func isPoolOverlap(err error) bool {
-	return err != nil && strings.Contains(strings.ToLower(err.Error()), "pool overlaps")
-}
+// stopMargin is how much of the grading's time is kept back: no container
+// is started later than this before the deadline, so that starts still in
+// flight can finish and be removed cleanly rather than be cut off half-way.
+const stopMargin = 8 * time.Second
 
 // place starts one pause container per placement, a few at a time, in order.
 // A container the engine cannot give an address is recorded as pending; any
-// other failure ends the grading as not judged.
-func place(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, subnets []netip.Prefix, nets []*sandbox.Network, ps []*placement) error {
+// other failure, or an engine too slow to finish in time, ends the grading as
+// not judged. Starts already under way are always let finish.
+func place(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, subnets []netip.Prefix, nets []*subnetNet, ps []*placement) error {
 	if len(ps) == 0 {
 		return nil
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	work := make(chan *placement)
 	var (
 		wg       sync.WaitGroup
 		mu       sync.Mutex
 		firstErr error
+		stopOnce sync.Once
 	)
+	work := make(chan *placement)
+	stop := make(chan struct{})
+	fail := func(err error) {
+		mu.Lock()
+		if firstErr == nil {
+			firstErr = err
+		}
+		mu.Unlock()
+		stopOnce.Do(func() { close(stop) })
+	}
 	for range min(startParallel, len(ps)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for p := range work {
 				if err := start(ctx, g, scope, checkID, subnets, nets, p); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
-						cancel()
-					}
-					mu.Unlock()
+					fail(err)
 				}
 			}
 		}()
 	}
+	began := time.Now()
 feed:
-	for _, p := range ps {
+	for i, p := range ps {
+		if deadline, ok := ctx.Deadline(); ok && time.Until(deadline) < stopMargin {
+			fail(fmt.Errorf("the container engine is too busy right now: after %s only %d of %d containers had been started, too few to finish within the grading's time limit; this attempt does not count",
+				time.Since(began).Round(time.Second), i, len(ps)))
+			break
+		}
 		select {
 		case work <- p:
+		case <-stop:
+			break feed
 		case <-ctx.Done():
 			break feed
 		}
@@ -205,12 +157,12 @@ feed:
 	return ctx.Err()
 }
 
-func start(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, subnets []netip.Prefix, nets []*sandbox.Network, p *placement) error {
+func start(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, subnets []netip.Prefix, nets []*subnetNet, p *placement) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
 	n := nets[p.subnet]
-	c, err := scope.Start(ctx, sandbox.ContainerSpec{Name: p.name, Cmd: []string{"pause"}, Networks: []string{n.Name},
+	c, err := scope.Start(ctx, sandbox.ContainerSpec{Name: p.name, Cmd: []string{"pause"}, Networks: []string{n.net.Name},
 		MemoryMB: containerMemoryMB, NanoCPUs: containerNanoCPUs})
 	if err != nil {
 		if msg, ok := noAddress(err); ok {
@@ -224,12 +176,14 @@ func start(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID
 		}
 		return fmt.Errorf("%s could not be started: %w", p.label, err)
 	}
-	ip, err := c.IP(ctx, n.Name)
+	ip, err := c.IP(ctx, n.net.Name)
 	if err != nil {
 		return err
 	}
-	p.ip = ip
-	g.Progress(checkID, "%s → %s", p.label, ip)
+	if p.ip, err = n.show(ip); err != nil {
+		return err
+	}
+	g.Progress(checkID, "%s → %s", p.label, p.ip)
 	return nil
 }
 

@@ -3,8 +3,10 @@ package subnet
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"strings"
 
 	"coldstart/grader"
@@ -28,7 +30,15 @@ func ParseAnswer(body []byte) (Answer, error) {
 		if err.Error() == "EOF" {
 			return a, &grader.InputError{Message: `the answer is empty; write {"subnets": ["CIDR", …]}`}
 		}
-		return a, grader.JSONError(body, err)
+		ie := grader.JSONError(body, err)
+		var typ *json.UnmarshalTypeError
+		if errors.As(err, &typ) && typ.Field == "subnets" {
+			ie.Field = "/subnets"
+			if typ.Type.Kind() == reflect.String {
+				ie.Message = fmt.Sprintf(`each subnet must be a string such as "10.0.0.0/28", not a JSON %s`, typ.Value)
+			}
+		}
+		return a, ie
 	}
 	if dec.More() {
 		off := dec.InputOffset()

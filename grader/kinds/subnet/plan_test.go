@@ -90,7 +90,7 @@ func TestUnreadableSubmissions(t *testing.T) {
 	tests := []struct{ name, body, reason string }{
 		{"Malformed", "{\n  \"subnets\": [\"10.42.164.0/27\",\n}", "line 3, column 1"},
 		{"NotAList", `{"subnets": "10.42.164.0/27"}`, "must be a list"},
-		{"NumberInList", `{"subnets": [10, 20]}`, "must be a string"},
+		{"NumberInList", `{"subnets": [10, 20]}`, `line 1, column 16: each subnet must be a string such as "10.0.0.0/28", not a JSON number`},
 		{"UnknownField", `{"subnets": ["10.42.164.0/27"], "vpc": "10.0.0.0/16"}`, `unknown field "vpc"`},
 		{"MissingList", `{}`, `needs a "subnets" list`},
 		{"Empty", ``, "the answer is empty"},
