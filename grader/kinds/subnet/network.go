@@ -30,6 +30,38 @@ var standInBlock = netip.MustParsePrefix("10.255.0.0/16")
 // maxStandIns bounds how many stand-in blocks are tried.
 const maxStandIns = 32
 
+// heldBlocks remembers blocks found held by another network, so that the
+// next grading of the same block does not wait for it again: a network the
+// engine failed to delete stays until the engine restarts.
+type heldBlocks struct {
+	mu   sync.Mutex
+	seen map[netip.Prefix]time.Time
+}
+
+// heldMemory is how long a block found held is remembered.
+const heldMemory = 10 * time.Minute
+
+var held = &heldBlocks{seen: map[netip.Prefix]time.Time{}}
+
+func (h *heldBlocks) recently(p netip.Prefix) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.seen[p]
+	return ok && time.Since(t) < heldMemory
+}
+
+func (h *heldBlocks) remember(p netip.Prefix) {
+	h.mu.Lock()
+	h.seen[p] = time.Now()
+	h.mu.Unlock()
+}
+
+func (h *heldBlocks) forget(p netip.Prefix) {
+	h.mu.Lock()
+	delete(h.seen, p)
+	h.mu.Unlock()
+}
+
 // subnetNet is the network a submitted subnet is played out in.
 type subnetNet struct {
 	net    *sandbox.Network
@@ -92,16 +124,23 @@ func createNetworks(ctx context.Context, g *grader.Grading, scope *sandbox.Scope
 // same size.
 func createNetwork(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID string, p netip.Prefix) (*subnetNet, error) {
 	waitUntil := time.Now().Add(overlapWait)
-	for {
+	if held.recently(p) {
+		waitUntil = time.Now() // it was held a moment ago: ask once, then stand in
+	}
+	for try := 0; ; try++ {
 		n, err := scope.Network(ctx, awsLayout(p))
 		if err == nil {
+			held.forget(p)
 			return &subnetNet{net: n, shown: p, actual: p}, nil
 		}
 		if !isPoolOverlap(err) {
 			return nil, fmt.Errorf("the network for subnet %s could not be created: %w", p, err)
 		}
-		g.Logf("network %s: %v", p, err)
+		if try == 0 {
+			g.Logf("network %s: %v", p, err)
+		}
 		if time.Now().After(waitUntil) {
+			held.remember(p)
 			break
 		}
 		select {
