@@ -155,7 +155,7 @@
       if (parts[0] !== "cell" || parts.length !== 3) return;
       (cells[parts[1]] = cells[parts[1]] || {})[parts[2]] = r.value;
     });
-    return JSON.stringify({ cells: cells });
+    return JSON.stringify({ cells: cells }, null, 2);
   }
   function follow(eventsURL, resultURL) {
     if (!window.EventSource) { location.reload(); return; }
