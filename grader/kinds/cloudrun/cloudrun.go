@@ -106,10 +106,19 @@ func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
 	}
 	g.Progress("run.p99", "%s · %.1f instance-seconds · %d cold starts during the traffic · peak %d instances",
 		observedLatency(rep), rep.InstanceSeconds, len(rep.ColdStarts), rep.Peak)
+	for problem, n := range rep.Problems {
+		g.Logf("%d requests failed in the router: %s", n, problem)
+	}
 	g.Logf("median service time %s per request (the app's work is %d ms); longest wait inside an instance %s, in the router %s; router queue peak %d",
 		ms(rep.ServiceTime), sc.App.WorkMs, ms(rep.MaxInQueue), ms(rep.MaxRouterWait), rep.PeakQueue)
-	g.Add(latencyCheck(run[0], rep, svc, sc))
-	g.Add(budgetCheck(run[1], rep, svc, sc))
+	latency, budget := latencyCheck(run[0], rep, svc, sc), budgetCheck(run[1], rep, svc, sc)
+	if latency.Status == grader.CheckError && budget.Status == grader.CheckFail {
+		// The budget is missed whatever the machine's speed, so the
+		// grading has a verdict; the latency simply could not be judged.
+		latency.Status = grader.CheckSkip
+	}
+	g.Add(latency)
+	g.Add(budget)
 	return nil
 }
 
@@ -202,8 +211,8 @@ func machineTooSlow(r *TrialReport, svc *Service, sc *Scenario) string {
 			top, n = k, v
 		}
 	}
-	if top == slowInstanceQueue {
-		return ""
+	if top == slowInstanceQueue || svc.EffectiveConcurrency() > int64(sc.App.Parallelism) {
+		return "" // requests queue inside an instance by design
 	}
 	peak := sc.peak()
 	perInstance := float64(min(svc.EffectiveConcurrency(), int64(sc.App.Parallelism))) * sc.Trial.TargetUtilization
@@ -226,14 +235,19 @@ func explainSlow(r *TrialReport, svc *Service, sc *Scenario) (msg, field, hint s
 			reason, n = k, r.Slow[k]
 		}
 	}
+	cc := svc.EffectiveConcurrency()
+	par := sc.App.Parallelism
+	if cc > int64(par) && r.Slow[slowInstanceQueue] > 0 {
+		// More requests per instance than the app works on at once is the
+		// service's own mistake, whatever else slowed the trial down.
+		reason, n = slowInstanceQueue, r.Slow[slowInstanceQueue]
+	}
 	head := fmt.Sprintf("p99 was %s, over the SLO of %d ms: %d of %d requests took longer", pct(r.Latency.P99, r.Latency.Failed99), sc.SLO.P99Ms, r.SlowTotal, r.Requests)
 	if r.Unfinished > 0 {
 		head += fmt.Sprintf(" (%d had no answer when the trial ended)", r.Unfinished)
 	}
 	peak := sc.peak()
 	inFlight := peak.RPS * float64(sc.App.WorkMs) / 1000
-	par := sc.App.Parallelism
-	cc := svc.EffectiveConcurrency()
 	minPath, maxPath := annotationPath(pathAnnotations, annMinScale), annotationPath(pathAnnotations, annMaxScale)
 	switch reason {
 	case slowInstanceQueue:

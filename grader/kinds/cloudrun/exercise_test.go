@@ -101,6 +101,13 @@ func gradeAnswer(t *testing.T, engine *grader.Engine, spec grader.Spec, a answer
 	if elapsed > 20*time.Second {
 		t.Logf("%s: grading took %s, more than the 20 s target", a.file, elapsed.Round(time.Millisecond))
 	}
+	if raceDetector && res.Status == grader.StatusError && strings.Contains(res.Reason, "too busy") {
+		// The race detector slows this process, which runs the router and
+		// the load generator, several times over. The grader then says it
+		// cannot judge, which is allowed here; a wrong verdict is not.
+		t.Logf("%s: not judged under the race detector: %s", a.file, res.Reason)
+		return res
+	}
 	for _, c := range res.Checks {
 		if c.Phase == grader.PhaseStatic && c.Status != grader.CheckPass {
 			t.Errorf("%s: static check %s is %s: %s", a.file, c.ID, c.Status, c.Message)

@@ -61,6 +61,7 @@ type record struct {
 	inQueue  time.Duration // inside the instance, waiting for a worker
 	upstream time.Duration // from forwarding to the instance's full answer
 	failed   bool
+	problem  string // why it failed, in the router's words
 }
 
 // instance is one container instance of the service.
@@ -404,8 +405,8 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in, wait, cause, err := p.acquire(r.Context())
 	rec.wait, rec.cause = wait, cause
 	if err != nil {
-		rec.failed = true
-		http.Error(w, "no instance became free before the request ended", http.StatusServiceUnavailable)
+		rec.failed, rec.problem = true, "no instance became free before the request ended"
+		http.Error(w, rec.problem, http.StatusServiceUnavailable)
 		return
 	}
 	rec.instance = in.id
@@ -414,12 +415,12 @@ func (p *Platform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	p.release(in)
 	rec.inQueue, rec.upstream = inQueue, time.Since(sent)
 	if ferr != nil {
-		rec.failed = true
+		rec.failed, rec.problem = true, ferr.Error()
 		http.Error(w, ferr.Error(), http.StatusBadGateway)
 		return
 	}
 	if status != http.StatusOK {
-		rec.failed = true
+		rec.failed, rec.problem = true, fmt.Sprintf("%s answered %d", in.name, status)
 	}
 	w.WriteHeader(status)
 }

@@ -658,7 +658,7 @@ func describe(n *yaml.Node) string {
 
 // clip shortens a value quoted in a message.
 func clip(s string) string {
-	const max = 40
+	const max = 120
 	if r := []rune(s); len(r) > max {
 		return string(r[:max]) + "…"
 	}

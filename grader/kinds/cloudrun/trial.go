@@ -26,6 +26,8 @@ type TrialReport struct {
 	Requests   int
 	Failed     int // answered with an error, or not answered by the end
 	Unfinished int // still waiting when the trial ended
+	// Problems counts the router's reasons for failed requests.
+	Problems map[string]int
 
 	// InstanceSeconds is the billed time of every instance, from its start
 	// (or the start of the traffic, for the warm minimum) until it was
@@ -201,7 +203,7 @@ func (t *Trial) report(p *Platform, outs []outcome, start, end time.Time) *Trial
 	defer p.mu.Unlock()
 	slo := time.Duration(t.Scenario.SLO.P99Ms) * time.Millisecond
 	r := &TrialReport{Latency: latencyPercentiles(outs), Requests: len(outs), Peak: p.peak, PeakQueue: p.queuePeak,
-		WantPeak: p.wantPeak, Config: p.cfg, Duration: end.Sub(start), Slow: map[string]int{}}
+		WantPeak: p.wantPeak, Config: p.cfg, Duration: end.Sub(start), Slow: map[string]int{}, Problems: map[string]int{}}
 	for _, in := range p.all {
 		from, to := in.requested, end
 		if from.Before(start) {
@@ -235,6 +237,9 @@ func (t *Trial) report(p *Platform, outs []outcome, start, end time.Time) *Trial
 		rec := p.records[i]
 		if o.ok && rec.seen {
 			service = append(service, rec.upstream-rec.inQueue)
+		}
+		if rec.problem != "" {
+			r.Problems[clip(rec.problem)]++
 		}
 		if !o.ok {
 			r.Failed++
