@@ -43,6 +43,8 @@ type courseIndex struct {
 	// parts is each lesson's HTML cut after every quiz form's opening
 	// tag, where the page inserts the CSRF field.
 	parts map[string][]template.HTML
+	// pages caches rendered lesson pages (pagecache.go).
+	pages pageCache
 }
 
 func newCourseIndex(c *content.Course) *courseIndex {

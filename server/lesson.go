@@ -1,7 +1,9 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strings"
@@ -52,7 +54,55 @@ func (s *Server) lesson(c *gin.Context) {
 			d.QuizState = template.JS(b)
 		}
 	}
-	s.render(c, http.StatusOK, "lesson", s.newPage(c, l.Title, d))
+	p := s.newPage(c, l.Title, d)
+	if p.CourseErr != "" || p.Flash != "" {
+		s.render(c, http.StatusOK, "lesson", p)
+		return
+	}
+	s.renderLessonCached(c, ix, p, d)
+}
+
+// renderLessonCached writes a lesson page from the page cache, rendering
+// and caching it first when needed.
+func (s *Server) renderLessonCached(c *gin.Context, ix *courseIndex, p *page, d lessonData) {
+	u := p.User
+	key := lessonKey{slug: d.Lesson.Slug, signedIn: u != nil, done: d.Done, signup: p.SignupOpen}
+	if u != nil {
+		key.canTeach = u.Role.CanTeach()
+	}
+	values := [slotCount]string{slotCSRF: p.CSRF, slotQuiz: "{}"}
+	if u != nil {
+		values[slotEmail] = escapeText(u.Email)
+	}
+	if d.QuizState != "" {
+		values[slotQuiz] = string(d.QuizState)
+	}
+	sp := ix.pages.get(key)
+	if sp == nil {
+		marked := *p
+		marked.CSRF = slotMarks[slotCSRF]
+		if u != nil {
+			mu := *u
+			mu.Email = slotMarks[slotEmail]
+			marked.User = &mu
+		}
+		md := d
+		md.QuizState = template.JS(slotMarks[slotQuiz])
+		marked.Data = md
+		buf := new(bytes.Buffer)
+		if err := s.views.pages["lesson"].ExecuteTemplate(buf, "layout", &marked); err != nil {
+			s.internal(c, fmt.Errorf("render lesson %s: %w", d.Lesson.Slug, err))
+			return
+		}
+		sp = splice(buf.Bytes())
+		ix.pages.put(key, sp)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer bufPool.Put(buf)
+	sp.write(buf, &values)
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
 }
 
 func (s *Server) completeLesson(c *gin.Context) {
