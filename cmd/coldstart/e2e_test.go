@@ -83,6 +83,17 @@ func TestBrowserEndToEnd(t *testing.T) {
 			return os.WriteFile(filepath.Join(shots, fmt.Sprintf("%02d-%s.png", step, name)), buf, 0o644)
 		})
 	}
+	// view saves what the window shows (for long pages, the part in view).
+	view := func(name string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			step++
+			buf, err := chromedp.CaptureScreenshot()(ctx, tg)
+			if err != nil {
+				return err
+			}
+			return os.WriteFile(filepath.Join(shots, fmt.Sprintf("%02d-%s.png", step, name)), buf, 0o644)
+		})
+	}
 	textOf := func(sel string, into *string) chromedp.Action[chromedp.Void] {
 		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 			s, err := chromedp.Text(chromedp.CSS(sel))(ctx, tg)
@@ -119,13 +130,14 @@ func TestBrowserEndToEnd(t *testing.T) {
 	run("read a lesson and answer a quiz",
 		chromedp.Navigate(base+"/lessons/what-is-serverless"),
 		chromedp.WaitVisible(chromedp.CSS("form.quiz")),
+		view("lesson-top"),
 		shot("lesson"),
 		chromedp.Click(chromedp.CSS(`form.quiz input[name="choice"]`)),
 		chromedp.Click(chromedp.CSS(`form.quiz button[type="submit"]`)),
 		chromedp.WaitVisible(chromedp.CSS(`form.quiz .quiz-feedback span`)),
 		textOf(`form.quiz .quiz-feedback`, &text),
 		chromedp.ScrollIntoView(chromedp.CSS("form.quiz")),
-		shot("quiz-answered"),
+		view("quiz-answered"),
 	)
 	if !strings.Contains(text, "Right") && !strings.Contains(text, "Not quite") {
 		t.Fatalf("quiz feedback = %q", text)
