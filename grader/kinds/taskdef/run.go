@@ -57,12 +57,16 @@ type runner struct {
 	memLimit   int64
 	memCapped  bool
 	recorded   map[string]bool
-	client     *http.Client
+	// staticFailed is set when the static checks already failed the
+	// submission.
+	staticFailed bool
+	client       *http.Client
 }
 
 func runTask(ctx context.Context, g *grader.Grading, td *TaskDefinition, sc *Scenario) error {
 	r := &runner{g: g, td: td, sc: sc, containers: map[string]*sandbox.Container{}, recorded: map[string]bool{},
 		client: &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}}
+	r.staticFailed = g.Failed()
 	r.appDef, r.appIndex = sc.app(td)
 	if r.appIndex < 0 {
 		r.skipRest(fmt.Sprintf("there is no container named %q to observe", sc.App.Name))
@@ -86,7 +90,9 @@ func runTask(ctx context.Context, g *grader.Grading, td *TaskDefinition, sc *Sce
 		// The app is up but answers nothing: give a memory kill in
 		// progress a moment to show, then stop rather than time out on
 		// every request-based check.
-		r.memory(ctx, 5*time.Second)
+		if !r.waitExit(ctx, "run.memory", 5*time.Second) {
+			r.busy("run.port", fmt.Sprintf("this machine was too busy: the app did not answer on %s:%s", r.appIP, r.appPort), "")
+		}
 		r.skipRest(fmt.Sprintf("the app never answered on %s:%s", r.appIP, r.appPort))
 		return ctx.Err()
 	}
@@ -121,6 +127,17 @@ func (r *runner) record(c grader.Check) {
 	}
 	r.recorded[c.ID] = true
 	r.g.Add(c)
+}
+
+// busy records a run check the machine was too busy to observe. It is an
+// error (the attempt does not count) unless the static checks already
+// failed the submission: the verdict then stands without this observation.
+func (r *runner) busy(id, msg, observed string) {
+	if r.staticFailed {
+		r.record(grader.Check{ID: id, Status: grader.CheckSkip, Message: msg + " (the checks above decide the verdict)", Observed: observed})
+		return
+	}
+	r.record(grader.Check{ID: id, Status: grader.CheckError, Message: msg + "; this attempt does not count", Observed: observed})
 }
 
 func (r *runner) pass(id, msg, observed string) {
@@ -240,7 +257,7 @@ func (r *runner) start(ctx context.Context) bool {
 
 	nw, err := r.scope.Network(ctx, sandbox.NetworkSpec{})
 	if err != nil {
-		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not create the task's network: " + err.Error()})
+		r.busy(id, "the grader could not create the task's network: "+err.Error(), "")
 		return false
 	}
 	r.net = nw
@@ -297,7 +314,7 @@ func (r *runner) start(ctx context.Context) bool {
 				if ctx.Err() != nil {
 					return false
 				}
-				r.record(grader.Check{ID: id, Status: grader.CheckError, Message: fmt.Sprintf("the grader could not start container %s: %v", p.def.Name, errs[k])})
+				r.busy(id, fmt.Sprintf("the grader could not start container %s: %v", p.def.Name, errs[k]), "")
 				return false
 			}
 			started[p.def.Name] = true
@@ -312,7 +329,7 @@ func (r *runner) start(ctx context.Context) bool {
 			r.pass(id, fmt.Sprintf("%d container(s) started, but the app stopped right away", len(plan)), "task RUNNING, then app STOPPED")
 			return true
 		}
-		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not read the app's address: " + err.Error()})
+		r.busy(id, "the grader could not read the app's address: "+err.Error(), "")
 		return false
 	}
 	r.appIP = ip
@@ -424,7 +441,7 @@ func (r *runner) healthy(ctx context.Context) bool {
 			if ctx.Err() != nil {
 				return false
 			}
-			r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not inspect the app container: " + err.Error()})
+			r.busy(id, "the grader could not inspect the app container: "+err.Error(), "")
 			return false
 		}
 		for _, hr := range st.HealthLog {
@@ -457,16 +474,32 @@ func (r *runner) healthy(ctx context.Context) bool {
 		case (st.Health == "unhealthy" || int64(st.FailingStreak) >= retries) && allTimedOut(st.HealthLog, int(retries)):
 			// The probes never ran to the end: the machine was too busy to
 			// say anything about the student's health check.
-			r.record(grader.Check{ID: id, Status: grader.CheckError,
-				Message:  "this machine was too busy to run the health check in time, so its outcome says nothing about your task definition; this attempt does not count",
-				Observed: lastN(outputs, 3)})
-			return false
+			r.busy(id, "this machine was too busy to run the health check in time, so its outcome says nothing about your task definition", lastN(outputs, 3))
+			r.waitStarted(ctx)
+			return true
 		case (st.Health == "unhealthy" || int64(st.FailingStreak) >= retries) && r.startedLate(ctx, st.StartedAt, streakStart(st.HealthLog, int(retries))):
-			r.record(grader.Check{ID: id, Status: grader.CheckError,
-				Message: fmt.Sprintf("this machine was too busy: the app, which starts in %s here, had not started after %.1f s, so the health check's verdict says nothing about your task definition; this attempt does not count",
-					r.scaled(r.sc.Startup.Duration), elapsed.Seconds()),
-				Observed: lastN(outputs, 3)})
-			return false
+			// The app started late, so these failures may be the machine's.
+			// A check that runs to the end after the app is ready decides:
+			// failing then, it fails on its own account.
+			for time.Now().Before(deadline) && ctx.Err() == nil {
+				sleep(ctx, 200*time.Millisecond)
+				st2, err := r.app.State(ctx)
+				if err != nil || !st2.Running {
+					break
+				}
+				if r.failedAfterReady(ctx, st2.HealthLog) {
+					r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck"),
+						message:  fmt.Sprintf("the health check marked the app unhealthy and kept failing after the app had started; ECS would stop this task and start another, over and over"),
+						observed: lastHealth(st2.HealthLog, 3), expected: "healthy once the app has started",
+						hint: "Check the port and path of the command."})
+					r.waitStarted(ctx)
+					return true
+				}
+			}
+			r.busy(id, fmt.Sprintf("this machine was too busy: the app, which starts in %s here, had not started after %.1f s, so the health check's verdict says nothing about your task definition",
+				r.scaled(r.sc.Startup.Duration), elapsed.Seconds()), lastN(outputs, 3))
+			r.waitStarted(ctx)
+			return true
 		case st.Health == "unhealthy" || int64(st.FailingStreak) >= retries:
 			r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck"),
 				message: fmt.Sprintf("the health check marked the app unhealthy after %s: %d failure(s) in a row with retries %d; ECS would stop this task and start another, over and over",
@@ -485,14 +518,16 @@ func (r *runner) healthy(ctx context.Context) bool {
 			}
 			if r.startedLate(ctx, st.StartedAt, time.Now()) {
 				// Not started at all: a kill for memory may be under way.
-				r.memory(ctx, 5*time.Second)
-				if r.recorded["run.memory"] {
+				if r.waitExit(ctx, id, 5*time.Second) {
 					return false
 				}
-				r.record(grader.Check{ID: id, Status: grader.CheckError,
-					Message: fmt.Sprintf("this machine was too busy: the app, which starts in %s here, had not started after %.1f s; this attempt does not count",
-						r.scaled(r.sc.Startup.Duration), elapsed.Seconds())})
-				return false
+				r.busy(id, fmt.Sprintf("this machine was too busy: the app, which starts in %s here, had not started after %.1f s",
+					r.scaled(r.sc.Startup.Duration), elapsed.Seconds()), "")
+				return true
+			}
+			if !r.failedAfterReady(ctx, st.HealthLog) {
+				r.busy(id, fmt.Sprintf("this machine was too busy: no health check finished after the app had started (%.1f s in)", elapsed.Seconds()), lastN(outputs, 3))
+				return true
 			}
 			r.fail(id, finding{field: cptr(r.appIndex, "/healthCheck"), message: fmt.Sprintf("the app was still not healthy after %s", taskTime(elapsed)),
 				observed: orAbsent(lastN(outputs, 3)), expected: "healthy once the app has started"})
@@ -519,6 +554,36 @@ func (r *runner) startedLate(ctx context.Context, started, since time.Time) bool
 		return false
 	}
 	return readyAt.After(since)
+}
+
+// waitExit watches the app for up to wait and, if it exits (a kill for
+// memory, say), records why and reports true.
+func (r *runner) waitExit(ctx context.Context, id string, wait time.Duration) bool {
+	end := time.Now().Add(wait)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		st, err := r.app.State(ctx)
+		if err == nil && !st.Running {
+			r.appExited(id, st)
+			return true
+		}
+		sleep(ctx, 200*time.Millisecond)
+	}
+	return false
+}
+
+// failedAfterReady reports whether a health check that started after the
+// app was ready ran to the end and failed: a verdict on the command itself.
+func (r *runner) failedAfterReady(ctx context.Context, log []sandbox.HealthResult) bool {
+	readyAt, ok := r.readyAt(ctx)
+	if !ok {
+		return false
+	}
+	for _, hr := range log {
+		if hr.Start.After(readyAt) && hr.ExitCode != 0 && !probeTimedOut(hr.Output) {
+			return true
+		}
+	}
+	return false
 }
 
 // readyAt reads from the app's log when it finished starting.
@@ -700,7 +765,7 @@ func (r *runner) memory(ctx context.Context, wait time.Duration) {
 	for {
 		st, err := r.app.State(ctx)
 		if err != nil {
-			r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not inspect the app container: " + err.Error()})
+			r.busy(id, "the grader could not inspect the app container: "+err.Error(), "")
 			return
 		}
 		if st.OOMKilled || !st.Running {
@@ -724,7 +789,7 @@ func (r *runner) healthCommand(ctx context.Context) {
 	}
 	r.g.Running(id, "Running the health check while /healthz fails")
 	if err := r.control(ctx, true); err != nil {
-		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not make the app report failure: " + err.Error()})
+		r.busy(id, "the grader could not make the app report failure: "+err.Error(), "")
 		return
 	}
 	cmd := h.Command[1:]
@@ -738,7 +803,7 @@ func (r *runner) healthCommand(ctx context.Context) {
 		err = cerr
 	}
 	if err != nil {
-		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not run the health check: " + err.Error()})
+		r.busy(id, "the grader could not run the health check: "+err.Error(), "")
 		return
 	}
 	out = firstLine(strings.TrimSpace(out))
@@ -817,7 +882,7 @@ func (r *runner) gracefulStop(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		r.record(grader.Check{ID: id, Status: grader.CheckError, Message: "the grader could not stop the task: " + err.Error()})
+		r.busy(id, "the grader could not stop the task: "+err.Error(), "")
 		return
 	}
 	took := time.Since(began)
@@ -840,16 +905,14 @@ func (r *runner) gracefulStop(ctx context.Context) {
 	case completed && st.ExitCode == 0 && took > scaled+slack && scaled+slack < work:
 		// SIGKILL was due long before the drain could end, yet the app
 		// drained: the engine delivered the kill late.
-		r.record(grader.Check{ID: id, Status: grader.CheckError,
-			Message:  fmt.Sprintf("this machine was too busy to stop the task on time (SIGKILL was due %.1f s after SIGTERM; the app was still running after %.1f s), so the outcome says nothing about your task definition; this attempt does not count", scaled.Seconds(), took.Seconds()),
-			Observed: fmt.Sprintf("exit code 0 after %.1f s", took.Seconds())})
+		r.busy(id, fmt.Sprintf("this machine was too busy to stop the task on time (SIGKILL was due %.1f s after SIGTERM; the app was still running after %.1f s), so the outcome says nothing about your task definition", scaled.Seconds(), took.Seconds()),
+			fmt.Sprintf("exit code 0 after %.1f s", took.Seconds()))
 		return
 	case !completed && scaled >= work+slack:
 		// The stop timeout left the app a second more than the work
 		// needs, and still the work did not finish: the app was starved.
-		r.record(grader.Check{ID: id, Status: grader.CheckError,
-			Message:  fmt.Sprintf("this machine was too busy for the app to finish %.1f s of work within %.1f s, so the outcome says nothing about your task definition; this attempt does not count", work.Seconds(), scaled.Seconds()),
-			Observed: fmt.Sprintf("exit code %d after %.1f s", st.ExitCode, took.Seconds())})
+		r.busy(id, fmt.Sprintf("this machine was too busy for the app to finish %.1f s of work within %.1f s, so the outcome says nothing about your task definition", work.Seconds(), scaled.Seconds()),
+			fmt.Sprintf("exit code %d after %.1f s", st.ExitCode, took.Seconds()))
 		return
 	}
 	if completed && st.ExitCode == 0 {
@@ -920,4 +983,12 @@ func allTimedOut(log []sandbox.HealthResult, n int) bool {
 		}
 	}
 	return true
+}
+
+func lastHealth(log []sandbox.HealthResult, n int) string {
+	var out []string
+	for _, hr := range log {
+		out = append(out, fmt.Sprintf("exit %d: %s", hr.ExitCode, firstLine(hr.Output)))
+	}
+	return lastN(out, n)
 }
