@@ -112,9 +112,10 @@ func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
 	g.Logf("median service time %s per request (the app's work is %d ms); longest wait inside an instance %s, in the router %s; router queue peak %d",
 		ms(rep.ServiceTime), sc.App.WorkMs, ms(rep.MaxInQueue), ms(rep.MaxRouterWait), rep.PeakQueue)
 	latency, budget := latencyCheck(run[0], rep, svc, sc), budgetCheck(run[1], rep, svc, sc)
-	if latency.Status == grader.CheckError && budget.Status == grader.CheckFail {
-		// The budget is missed whatever the machine's speed, so the
-		// grading has a verdict; the latency simply could not be judged.
+	if latency.Status == grader.CheckError && float64(svc.MinScale)*rep.Duration.Seconds() > sc.Budget.InstanceSeconds {
+		// The warm minimum alone misses the budget, whatever the machine's
+		// speed, so the grading has a verdict; the latency simply could not
+		// be judged.
 		latency.Status = grader.CheckSkip
 	}
 	g.Add(latency)
