@@ -34,6 +34,48 @@ func BenchmarkGrade(b *testing.B) {
 	reportPercentiles(b, took)
 }
 
+// BenchmarkGradeStudents grades, at iteration i, the smallest correct plan
+// of seed i+1: one student after another, so the figures follow the spread
+// of container counts across variants (6 to 49, median about 24).
+func BenchmarkGradeStudents(b *testing.B) {
+	ex := gradertest.Load(b, exerciseDir)
+	sb := sandboxtest.New(b)
+	warm(b, sb)
+	engine := grader.NewEngine(sb, nil, subnet.Kind{})
+	ctx := context.Background()
+	var took []time.Duration
+	notJudged := 0
+	seed := int64(0)
+	for b.Loop() {
+		seed++
+		b.StopTimer()
+		v, err := engine.Variant(ex.Spec, seed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		req := independentRequirement(b, v.Params)
+		body := answer(layout(req.vpc, req.azs, req.smallestBits))
+		b.StartTimer()
+		start := time.Now()
+		res := engine.Grade(ctx, grader.Request{Spec: ex.Spec, Seed: seed, Body: body})
+		d := time.Since(start)
+		switch {
+		case res.Status == grader.StatusError && !res.Gradable:
+			// The host was too busy to finish within the time limit: the
+			// student is told the attempt does not count. Counted, not timed.
+			notJudged++
+			b.Logf("seed %d: %d containers: not judged after %s: %s", seed, containers(req), d.Round(time.Millisecond), res.Reason)
+			continue
+		case res.Status != grader.StatusPass:
+			b.Fatalf("seed %d: status %s: %s\nlog:\n%s", seed, res.Status, res.Reason, res.Log)
+		}
+		took = append(took, d)
+		b.Logf("seed %d: %d containers in %s", seed, containers(req), d.Round(time.Millisecond))
+	}
+	reportPercentiles(b, took)
+	b.ReportMetric(float64(notJudged), "not-judged")
+}
+
 // BenchmarkStatic measures a grading that stops after the static checks.
 func BenchmarkStatic(b *testing.B) {
 	ex := gradertest.Load(b, exerciseDir)

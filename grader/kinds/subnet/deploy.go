@@ -31,6 +31,9 @@ func takeTurn(ctx context.Context) (release func(), err error) {
 // and no less with sixteen; the engine serialises much of each start.
 const startParallel = 8
 
+// cleanupLimit bounds the removal of a deploy's containers and networks.
+const cleanupLimit = 30 * time.Second
+
 // Container sizes: the pause lab needs a few MiB and no CPU to speak of.
 const (
 	containerMemoryMB = 16
@@ -61,7 +64,17 @@ func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.
 	if err != nil {
 		return fmt.Errorf("waiting for another subnet grading to finish: %w", err)
 	}
-	defer release()
+	// The networks are removed before the turn passes on, so the next
+	// grading finds its blocks free. This must run even when the grading's
+	// time is up.
+	defer func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupLimit)
+		defer cancel()
+		if err := scope.Close(cctx); err != nil {
+			g.Logf("clean-up: %v", err)
+		}
+		release()
+	}()
 
 	began := time.Now()
 	nets, err := createNetworks(ctx, g, scope, check.ID, subnets)
