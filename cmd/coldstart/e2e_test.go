@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"coldstart/exercises"
@@ -142,6 +143,45 @@ func TestBrowserEndToEnd(t *testing.T) {
 	if !strings.Contains(text, "Right") && !strings.Contains(text, "Not quite") {
 		t.Fatalf("quiz feedback = %q", text)
 	}
+	// A lesson with a figure and a quiz, in the light and the dark theme: the
+	// figure's colours come from the page theme, so both must differ.
+	theme := func(scheme string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+			_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+				Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+			})
+			return err
+		})
+	}
+	colours := func(into *string) chromedp.Action[chromedp.Void] {
+		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			s, err := chromedp.Evaluate[string](`getComputedStyle(document.body).backgroundColor + " / " +
+				getComputedStyle(document.querySelector("figure svg text") || document.body).fill`)(ctx, tg)
+			*into = s
+			return err
+		})
+	}
+	var light, dark string
+	run("see a lesson figure in both themes",
+		chromedp.Navigate(base+"/lessons/networking-and-subnets"),
+		chromedp.WaitVisible(chromedp.CSS("figure svg")),
+		theme("light"),
+		chromedp.ScrollIntoView(chromedp.CSS("figure")),
+		colours(&light),
+		view("figure-light"),
+		theme("dark"),
+		chromedp.ScrollIntoView(chromedp.CSS("figure")),
+		colours(&dark),
+		view("figure-dark"),
+		chromedp.ScrollIntoView(chromedp.CSS("form.quiz")),
+		view("quiz-dark"),
+		theme("light"),
+	)
+	if light == dark {
+		t.Fatalf("the dark theme changes nothing: body background and figure text are %q in both", light)
+	}
+	t.Logf("theme colours: light %s, dark %s", light, dark)
+
 	run("mark the lesson complete",
 		chromedp.Click(chromedp.CSS(`form.complete button`)),
 		chromedp.WaitVisible(chromedp.CSS(`.lesson .badge.ok`)),
