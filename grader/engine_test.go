@@ -48,8 +48,13 @@ func TestEngineGrade(t *testing.T) {
 			wantStatus: grader.StatusPass, wantScore: 1, gradable: true,
 		},
 		{
-			name:       "PartialCredit",
-			grade:      func(_ context.Context, g *grader.Grading) error { g.Add(pass("a")); g.Add(fail("b")); g.Add(pass("c")); return nil },
+			name: "PartialCredit",
+			grade: func(_ context.Context, g *grader.Grading) error {
+				g.Add(pass("a"))
+				g.Add(fail("b"))
+				g.Add(pass("c"))
+				return nil
+			},
 			wantStatus: grader.StatusFail, wantScore: 0.667, gradable: true,
 		},
 		{
@@ -65,8 +70,11 @@ func TestEngineGrade(t *testing.T) {
 			wantStatus: grader.StatusError, gradable: false, reason: "line 3, column 3",
 		},
 		{
-			name:       "InfrastructureFailure",
-			grade:      func(_ context.Context, g *grader.Grading) error { g.Add(pass("a")); return errors.New("the container engine is unavailable") },
+			name: "InfrastructureFailure",
+			grade: func(_ context.Context, g *grader.Grading) error {
+				g.Add(pass("a"))
+				return errors.New("the container engine is unavailable")
+			},
 			wantStatus: grader.StatusError, wantScore: 1, gradable: false, reason: "container engine is unavailable",
 		},
 		{
