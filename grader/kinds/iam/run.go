@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -134,7 +136,7 @@ func runTask(ctx context.Context, g *grader.Grading, sc *Scenario, p *parsed) er
 	}
 	start.Status, start.Points = grader.CheckPass, 1
 	start.Message = fmt.Sprintf("with the execution role the agent got a registry token, fetched %s, pulled %s (%d bytes) and created log stream %s in %s",
-		strings.Join(sortedKeys(sc.Secrets), ", "), sc.Image, task.ImageBytes, stream, sc.LogGroup)
+		strings.Join(slices.Sorted(maps.Keys(sc.Secrets)), ", "), sc.Image, task.ImageBytes, stream, sc.LogGroup)
 	g.Add(start)
 
 	g.Running(read.ID, read.Title)

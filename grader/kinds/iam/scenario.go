@@ -3,7 +3,8 @@ package iam
 import (
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"coldstart/grader"
@@ -140,7 +141,7 @@ func (sc *Scenario) agentNeeds() []need {
 		{policy.Request{Action: "logs:CreateLogStream", Resource: stream}, "for the awslogs driver to create the task's log stream"},
 		{policy.Request{Action: "logs:PutLogEvents", Resource: stream}, "for the awslogs driver to write the container's output"},
 	}
-	for _, name := range sortedKeys(sc.Secrets) {
+	for _, name := range slices.Sorted(maps.Keys(sc.Secrets)) {
 		needs = append(needs, need{policy.Request{Action: "secretsmanager:GetSecretValue", Resource: sc.Secrets[name]}, "to fill " + name + " from Secrets Manager"})
 	}
 	return needs
@@ -201,13 +202,4 @@ func (sc *Scenario) untrusted() ([]policy.Principal, error) {
 		out = append(out, policy.Principal{Type: f[0], ID: f[1]})
 	}
 	return out, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -10,7 +10,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"coldstart/grader"
@@ -139,7 +140,7 @@ func judgeCell(grid *Grid, r Row, col Column, value *string) grader.Check {
 func unknown(grid *Grid, a Answer) (grader.Check, bool) {
 	var msgs []string
 	field := ""
-	rows := sortedKeys(a.Cells)
+	rows := slices.Sorted(maps.Keys(a.Cells))
 	for _, rid := range rows {
 		if grid.row(rid) == nil {
 			if field == "" {
@@ -148,7 +149,7 @@ func unknown(grid *Grid, a Answer) (grader.Check, bool) {
 			msgs = append(msgs, fmt.Sprintf("there is no row %s (the rows are %s)", quote(rid), ids(len(grid.Rows), func(i int) string { return grid.Rows[i].ID })))
 			continue
 		}
-		for _, cid := range sortedKeys(a.Cells[rid]) {
+		for _, cid := range slices.Sorted(maps.Keys(a.Cells[rid])) {
 			if grid.column(cid) == nil {
 				if field == "" {
 					field = "/cells/" + pointerToken(rid) + "/" + pointerToken(cid)
@@ -168,15 +169,6 @@ func unknown(grid *Grid, a Answer) (grader.Check, bool) {
 	}
 	return grader.Check{ID: CheckUnknown, Title: "Every answered cell is in the grid", Status: grader.CheckFail, Phase: grader.PhaseStatic,
 		Field: field, Message: strings.Join(msgs, "; ") + more}, true
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func ids(n int, id func(int) string) string {

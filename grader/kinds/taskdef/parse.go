@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"coldstart/grader"
@@ -229,7 +230,7 @@ func walk(v any, sh *shape, ptr string, probs *[]Problem) any {
 			return bad("an object of strings")
 		}
 		out := map[string]any{}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			out[k] = walk(m[k], strShape, ptr+"/"+escape(k), probs)
 		}
 		return out
@@ -249,7 +250,7 @@ func walk(v any, sh *shape, ptr string, probs *[]Problem) any {
 			return bad("an object")
 		}
 		out := map[string]any{}
-		for _, k := range sortedKeys(m) {
+		for _, k := range slices.Sorted(maps.Keys(m)) {
 			fs, known := sh.fields[k]
 			if !known {
 				msg := fmt.Sprintf("unknown field %q", k)
@@ -264,15 +265,6 @@ func walk(v any, sh *shape, ptr string, probs *[]Problem) any {
 		return out
 	}
 	return nil
-}
-
-func sortedKeys(m map[string]any) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }
 
 // suggest finds a known field that differs from k only in case, hyphens or

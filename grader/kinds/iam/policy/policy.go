@@ -10,7 +10,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -122,7 +123,7 @@ func Parse(data []byte, t Type) (*Document, error) {
 		return nil, errorf("", "a %s must be a JSON object with Version and Statement", t)
 	}
 	doc := &Document{Type: t}
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		if !docKeys[k] {
 			return nil, errorf("/"+escape(k), "unknown field %s in a policy document (fields are Version, Id and Statement; names are case-sensitive)", quote(k))
 		}
@@ -176,7 +177,7 @@ func parseStatement(raw json.RawMessage, ptr string, t Type) (Statement, error) 
 	if firstByte(raw) != '{' || json.Unmarshal(raw, &m) != nil {
 		return s, errorf(ptr, "a statement must be a JSON object")
 	}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !stmtKeys[k] {
 			return s, errorf(ptr+"/"+escape(k), "unknown field %s in a statement (names are case-sensitive: Effect, Action, Resource…)", quote(k))
 		}
@@ -236,7 +237,7 @@ func parseStatement(raw json.RawMessage, ptr string, t Type) (Statement, error) 
 		if firstByte(raw) != '{' || json.Unmarshal(raw, &s.Condition) != nil {
 			return s, errorf(ptr+"/Condition", "Condition must be an object of operators, e.g. {\"StringEquals\": {…}}")
 		}
-		for _, op := range sortedKeys(s.Condition) {
+		for _, op := range slices.Sorted(maps.Keys(s.Condition)) {
 			if firstByte(s.Condition[op]) != '{' {
 				return s, errorf(ptr+"/Condition/"+escape(op), "the condition operator %s must map condition keys to values", op)
 			}
@@ -356,7 +357,7 @@ func parsePrincipals(raw json.RawMessage, ptr string) (*Principals, error) {
 		return nil, errorf(ptr, "a principal must name at least one principal type (AWS, Service, Federated)")
 	}
 	p := &Principals{ByType: map[string][]string{}}
-	for _, k := range sortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		if !principalTypes[k] {
 			return nil, errorf(ptr+"/"+escape(k), "unknown principal type %s (types are AWS, Service, Federated and CanonicalUser)", quote(k))
 		}
@@ -375,15 +376,6 @@ func parsePrincipals(raw json.RawMessage, ptr string) (*Principals, error) {
 		p.ByType[k] = list
 	}
 	return p, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func firstByte(raw json.RawMessage) byte {
