@@ -168,10 +168,7 @@ func allowCheck(id, title string, points float64, side roleSide, p *parsed, need
 	c := grader.Check{ID: id, Title: title, Phase: grader.PhaseStatic, MaxPoints: points}
 	doc := p.doc(side, "permissionPolicy")
 	if doc == nil {
-		c.Status = grader.CheckSkip
-		c.Message = fmt.Sprintf("the %s's permission policy is not valid, so it could not be evaluated", side.label)
-		c.Field = docField(side, "permissionPolicy")
-		return c
+		return skipInvalidPolicy(c, side)
 	}
 	var probs []problem
 	var missing []string
@@ -201,10 +198,7 @@ func denyCheck(id, title string, points float64, side roleSide, p *parsed, needs
 	c := grader.Check{ID: id, Title: title, Phase: grader.PhaseStatic, MaxPoints: points}
 	doc := p.doc(side, "permissionPolicy")
 	if doc == nil {
-		c.Status = grader.CheckSkip
-		c.Message = fmt.Sprintf("the %s's permission policy is not valid, so it could not be evaluated", side.label)
-		c.Field = docField(side, "permissionPolicy")
-		return c
+		return skipInvalidPolicy(c, side)
 	}
 	var probs []problem
 	var allowed []string
@@ -264,4 +258,13 @@ func first(s []string, n int) []string {
 		return s[:n]
 	}
 	return s
+}
+
+// skipInvalidPolicy records that a role's permission policy could not be
+// evaluated: the documents check already says what is wrong with it.
+func skipInvalidPolicy(c grader.Check, side roleSide) grader.Check {
+	c.Status = grader.CheckSkip
+	c.Message = fmt.Sprintf("the %s's permission policy is not valid, so it could not be evaluated", side.label)
+	c.Field = docField(side, "permissionPolicy")
+	return c
 }
