@@ -1,20 +1,18 @@
 package server
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
 	"coldstart/content"
 	"coldstart/grader"
-	"coldstart/grader/kinds"
+	"coldstart/server/grading"
 	"coldstart/server/store"
 )
 
@@ -60,18 +58,17 @@ func (s *Server) exercise(c *gin.Context) {
 		return
 	}
 	d := exerciseData{Exercise: ex, Lesson: ix.lessons[ex.Lesson], Body: ex.Starter}
-	if ex.Kind == "table" {
-		// A scenario the grid cannot be built from falls back to the editor.
-		if t, err := newTableView(ex.Scenario); err == nil {
-			d.Table = t
-		} else {
-			s.logger.WarnContext(c.Request.Context(), "table exercise shown as text", slog.String("exercise", ex.ID), slog.Any("err", err))
-		}
+	// A kind answered on a form gets its grid; one whose form cannot be
+	// built from the scenario falls back to the editor.
+	if f, err := s.grader.Form(grading.SpecOf(ex)); err != nil {
+		s.logger.WarnContext(c.Request.Context(), "form exercise shown as text", slog.String("exercise", ex.ID), slog.Any("err", err))
+	} else if f != nil {
+		d.Table = newTableView(f)
 	}
 	u := currentUser(c)
 	if u != nil {
 		ctx := c.Request.Context()
-		v, err := s.grader.Variant(kinds.Spec(ex), seedFor(u.ID, ex.ID))
+		v, err := s.grader.Variant(grading.SpecOf(ex), seedFor(u.ID, ex.ID))
 		if err == nil {
 			d.Variant = v
 		}
@@ -174,48 +171,14 @@ type tableOption struct {
 	Checked       bool
 }
 
-type tableScenario struct {
-	Rows []struct {
-		ID    string `yaml:"id"`
-		Title string `yaml:"title"`
-	} `yaml:"rows"`
-	Columns []struct {
-		ID      string   `yaml:"id"`
-		Title   string   `yaml:"title"`
-		Options []string `yaml:"options"`
-	} `yaml:"columns"`
-	Options []string `yaml:"options"`
-}
-
-func newTableView(scenario map[string]any) (*tableView, error) {
-	var sc tableScenario
-	if err := (grader.Spec{Scenario: scenario}).DecodeScenario(&sc); err != nil {
-		return nil, fmt.Errorf("table scenario: %w", err)
-	}
-	if len(sc.Rows) == 0 || len(sc.Columns) == 0 {
-		return nil, errors.New("table scenario: rows and columns are required")
-	}
+// newTableView lays out a kind's answer sheet as the page's grid.
+func newTableView(f *grader.Form) *tableView {
 	t := &tableView{}
-	for _, col := range sc.Columns {
-		opts := col.Options
-		if len(opts) == 0 {
-			opts = sc.Options
-		}
-		if len(opts) == 0 {
-			return nil, fmt.Errorf("table scenario: column %q has no options", col.ID)
-		}
-		title := col.Title
-		if title == "" {
-			title = col.ID
-		}
-		t.Columns = append(t.Columns, tableColumn{ID: col.ID, Title: title, Options: opts})
+	for _, col := range f.Columns {
+		t.Columns = append(t.Columns, tableColumn{ID: col.ID, Title: col.Title, Options: col.Options})
 	}
-	for _, r := range sc.Rows {
-		title := r.Title
-		if title == "" {
-			title = r.ID
-		}
-		row := tableRow{ID: r.ID, Title: title}
+	for _, r := range f.Rows {
+		row := tableRow{ID: r.ID, Title: r.Title}
 		for _, col := range t.Columns {
 			cell := tableCell{Column: col.ID, ColumnTitle: col.Title}
 			for _, o := range col.Options {
@@ -225,20 +188,12 @@ func newTableView(scenario map[string]any) (*tableView, error) {
 		}
 		t.Rows = append(t.Rows, row)
 	}
-	return t, nil
-}
-
-// tableAnswer is what a table exercise submits.
-type tableAnswer struct {
-	Cells map[string]map[string]string `json:"cells"`
+	return t
 }
 
 // fill checks the options of a previous answer.
 func (t *tableView) fill(body []byte) {
-	var a tableAnswer
-	if json.Unmarshal(body, &a) != nil {
-		return
-	}
+	a := grader.DecodeFormAnswer(body)
 	for ri := range t.Rows {
 		for ci := range t.Rows[ri].Cells {
 			cell := &t.Rows[ri].Cells[ci]
@@ -247,24 +202,4 @@ func (t *tableView) fill(body []byte) {
 			}
 		}
 	}
-}
-
-// tableFromForm builds the JSON answer from a grid posted without script:
-// fields named cell.<row>.<column>.
-func tableFromForm(form map[string][]string) ([]byte, bool) {
-	a := tableAnswer{Cells: map[string]map[string]string{}}
-	found := false
-	for k, v := range form {
-		parts := strings.Split(k, ".")
-		if len(parts) != 3 || parts[0] != "cell" || len(v) == 0 {
-			continue
-		}
-		if a.Cells[parts[1]] == nil {
-			a.Cells[parts[1]] = map[string]string{}
-		}
-		a.Cells[parts[1]][parts[2]] = v[0]
-		found = true
-	}
-	b, _ := json.Marshal(a)
-	return b, found
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -85,6 +86,18 @@ func (f *fakeGrader) Variant(spec grader.Spec, seed int64) (*grader.Variant, err
 }
 
 func (f *fakeGrader) Ready(context.Context) error { return nil }
+
+// Form gives exercises of kind "table" a one-cell sheet, so the page shows a
+// grid and a post without script is read cell by cell.
+func (f *fakeGrader) Form(spec grader.Spec) (*grader.Form, error) {
+	if spec.Kind != "table" {
+		return nil, nil
+	}
+	return &grader.Form{
+		Columns: []grader.FormColumn{{ID: "zero", Title: "Scales to zero", Options: []string{"yes", "no"}}},
+		Rows:    []grader.FormRow{{ID: "run", Title: "Cloud Run"}},
+	}, nil
+}
 
 type harness struct {
 	t      *testing.T
@@ -600,4 +613,33 @@ func TestTooManyPending(t *testing.T) {
 	expect(t, resp, body, 429, "waiting for their verdict")
 	resp, body = c.get("/exercises/tiny-grid")
 	expect(t, resp, body, 200, "queued", "data-follow=")
+}
+
+// An exercise whose kind answers on a form shows the kind's grid, and a grid
+// posted without script is stored as the kind's answer, previously chosen
+// options checked again.
+func TestFormExercise(t *testing.T) {
+	h := newHarness(t, true)
+	c := h.client()
+	c.signUp("student@example.com")
+
+	resp, body := c.get("/exercises/tiny-grid")
+	expect(t, resp, body, 200, `name="cell.run.zero" value="yes"`, `name="cell.run.zero" value="no"`, "Scales to zero")
+	if strings.Contains(body, `id="editor"`) {
+		t.Fatal("a form exercise also shows the text editor")
+	}
+	resp, out := c.post("/exercises/tiny-grid/submit", url.Values{"csrf": {c.csrf}, "cell.run.zero": {"no"}}, "application/json")
+	expect(t, resp, out, 202, `"events":"/submissions/`)
+	id := regexp.MustCompile(`"id":(\d+)`).FindStringSubmatch(out)[1]
+	readEvents(t, c, "/submissions/"+id+"/events")
+	n, _ := strconv.ParseInt(id, 10, 64)
+	sub, err := h.store.Submission(context.Background(), n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(sub.Body), `{"cells":{"run":{"zero":"no"}}}`; got != want {
+		t.Fatalf("stored answer = %s, want %s", got, want)
+	}
+	resp, body = c.get("/exercises/tiny-grid")
+	expect(t, resp, body, 200, `value="no" checked`)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"coldstart/grader"
+	"coldstart/server/grading"
 )
 
 // maxPending bounds the submissions one user may have waiting.
@@ -25,8 +26,11 @@ func (s *Server) submit(c *gin.Context) {
 		return
 	}
 	body := []byte(c.Request.PostFormValue("body"))
-	if len(body) == 0 && ex.Kind == "table" {
-		body, _ = tableFromForm(c.Request.PostForm)
+	if len(body) == 0 {
+		// A grid posted without script sends one field per cell.
+		if f, err := s.grader.Form(grading.SpecOf(ex)); err == nil && f != nil {
+			body, _ = grader.FormAnswerFromFields(c.Request.PostForm)
+		}
 	}
 	if strings.TrimSpace(string(body)) == "" {
 		s.fail(c, http.StatusBadRequest, "The answer is empty", "Write your answer in the editor, then submit it.")

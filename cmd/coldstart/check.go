@@ -17,7 +17,7 @@ import (
 	"coldstart/content"
 	"coldstart/content/builtin"
 	"coldstart/grader"
-	"coldstart/grader/kinds"
+	"coldstart/server/grading"
 )
 
 const checkUsage = `Usage: coldstart check [--no-grade] [DIR]
@@ -164,7 +164,7 @@ func checkExercise(ctx context.Context, ex *content.Exercise, eng *grader.Engine
 	}
 	grade := func(body []byte) (*grader.Result, string) {
 		start := time.Now()
-		res := eng.Grade(ctx, grader.Request{Spec: kinds.Spec(ex), Seed: ex.SolutionSeed(), Body: body})
+		res := eng.Grade(ctx, grader.Request{Spec: grading.SpecOf(ex), Seed: ex.SolutionSeed(), Body: body})
 		took := time.Since(start)
 		return res, fmt.Sprintf("%6.2fs of %gs", took.Seconds(), limit.Seconds())
 	}

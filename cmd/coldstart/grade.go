@@ -16,7 +16,7 @@ import (
 	"coldstart/content"
 	"coldstart/content/builtin"
 	"coldstart/grader"
-	"coldstart/grader/kinds"
+	"coldstart/server/grading"
 )
 
 const gradeUsage = `Usage: coldstart grade --exercise ID [--seed N] [--course DIR] [--quiet] FILE|-
@@ -67,7 +67,7 @@ func runGrade(ctx context.Context, args []string, s Streams) error {
 			sb.Close()
 		}()
 	}
-	req := grader.Request{Spec: kinds.Spec(ex), Seed: *seed, Body: body}
+	req := grader.Request{Spec: grading.SpecOf(ex), Seed: *seed, Body: body}
 	if !*quiet {
 		req.Events = func(e grader.Event) { printEvent(s.Stderr, e) }
 	}

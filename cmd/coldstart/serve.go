@@ -342,6 +342,10 @@ func (l *lazyGrader) Variant(spec grader.Spec, seed int64) (*grader.Variant, err
 	return l.static.Variant(spec, seed)
 }
 
+func (l *lazyGrader) Form(spec grader.Spec) (*grader.Form, error) {
+	return l.static.Form(spec)
+}
+
 func (l *lazyGrader) Ready(ctx context.Context) error {
 	select {
 	case <-l.ready:

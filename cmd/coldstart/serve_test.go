@@ -100,6 +100,7 @@ func (g *slowGrader) Grade(ctx context.Context, req grader.Request) *grader.Resu
 }
 func (g *slowGrader) Variant(grader.Spec, int64) (*grader.Variant, error) { return nil, nil }
 func (g *slowGrader) Ready(context.Context) error                         { return nil }
+func (g *slowGrader) Form(grader.Spec) (*grader.Form, error)              { return nil, nil }
 
 // A grading still running at shutdown goes back to the queue, and the
 // server stops within the limit.

@@ -18,7 +18,6 @@ import (
 
 	"coldstart/content"
 	"coldstart/grader"
-	"coldstart/grader/kinds"
 	"coldstart/server/store"
 )
 
@@ -27,6 +26,8 @@ type Grader interface {
 	Grade(ctx context.Context, req grader.Request) *grader.Result
 	Variant(spec grader.Spec, seed int64) (*grader.Variant, error)
 	Ready(ctx context.Context) error
+	// Form is the answer sheet of an exercise whose kind has one, else nil.
+	Form(spec grader.Spec) (*grader.Form, error)
 }
 
 // Options configure a Pool.
@@ -172,7 +173,7 @@ func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
 			Reason: "this exercise is no longer part of the course, so it cannot be graded"}
 	} else {
 		res = p.grader.Grade(ctx, grader.Request{
-			Spec: kinds.Spec(ex), Seed: sub.Seed, Body: sub.Body,
+			Spec: SpecOf(ex), Seed: sub.Seed, Body: sub.Body,
 			ID:     "sub-" + strconv.FormatInt(sub.ID, 10),
 			Queued: sub.StartedAt.Sub(sub.CreatedAt),
 			Events: func(e grader.Event) {

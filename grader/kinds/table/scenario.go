@@ -150,3 +150,30 @@ func option(opts []string, v string) string {
 	}
 	return ""
 }
+
+var _ grader.Former = Kind{}
+
+// Form is the grid as the web page shows it; the answer it submits is a
+// grader.FormAnswer, which ParseAnswer reads.
+func (Kind) Form(spec grader.Spec) (*grader.Form, error) {
+	g, err := LoadGrid(spec)
+	if err != nil {
+		return nil, err
+	}
+	f := &grader.Form{}
+	for _, c := range g.Columns {
+		title := c.Title
+		if title == "" {
+			title = c.ID
+		}
+		f.Columns = append(f.Columns, grader.FormColumn{ID: c.ID, Title: title, Options: g.ColumnOptions(c)})
+	}
+	for _, r := range g.Rows {
+		title := r.Title
+		if title == "" {
+			title = r.ID
+		}
+		f.Rows = append(f.Rows, grader.FormRow{ID: r.ID, Title: title})
+	}
+	return f, nil
+}
