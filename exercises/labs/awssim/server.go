@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"coldstart/grader/kinds/iam/policy"
+	"coldstart/exercises/labs/awssim/policy"
 )
 
 // ServicePrincipalHeader tells the simulated STS which AWS service principal

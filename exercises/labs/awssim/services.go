@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"coldstart/grader/kinds/iam/policy"
+	"coldstart/exercises/labs/awssim/policy"
 )
 
 // credentialEndpoint serves a role's credentials at /v2/credentials/ID, as

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
+	"coldstart/exercises/labs/awssim/policy"
 	"coldstart/grader"
-	"coldstart/grader/kinds/iam/policy"
 )
 
 // Scenario is the exercise's `scenario:` block: the task, what its agent and

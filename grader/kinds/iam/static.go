@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"coldstart/exercises/labs/awssim/policy"
 	"coldstart/grader"
-	"coldstart/grader/kinds/iam/policy"
 )
 
 // Static check ids.

@@ -7,8 +7,8 @@ import (
 	"io"
 	"strings"
 
+	"coldstart/exercises/labs/awssim/policy"
 	"coldstart/grader"
-	"coldstart/grader/kinds/iam/policy"
 )
 
 // Submission is the student's answer: both roles of the task, each with its

@@ -3,7 +3,7 @@ package policy_test
 import (
 	"testing"
 
-	"coldstart/grader/kinds/iam/policy"
+	"coldstart/exercises/labs/awssim/policy"
 )
 
 func mustParse(tb testing.TB, t policy.Type, doc string) *policy.Document {

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"coldstart/grader/kinds/iam/policy"
+	"coldstart/exercises/labs/awssim/policy"
 )
 
 func TestParseRejects(t *testing.T) {
