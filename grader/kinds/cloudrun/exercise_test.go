@@ -86,8 +86,10 @@ func runAnswers(t *testing.T, ex gradertest.Exercise) []answer {
 	return out
 }
 
-// gradeAnswer grades one answer and checks its verdict; it returns the result.
-func gradeAnswer(t *testing.T, engine *grader.Engine, spec grader.Spec, a answer) *grader.Result {
+// gradeAnswer grades one answer and checks its verdict; it returns the result
+// and whether the grader judged it (under the race detector it may say the
+// machine was too busy instead, which is allowed; a wrong verdict is not).
+func gradeAnswer(t *testing.T, engine *grader.Engine, spec grader.Spec, a answer) (*grader.Result, bool) {
 	t.Helper()
 	var rec recorder
 	start := time.Now()
@@ -106,7 +108,7 @@ func gradeAnswer(t *testing.T, engine *grader.Engine, spec grader.Spec, a answer
 		// the load generator, several times over. The grader then says it
 		// cannot judge, which is allowed here; a wrong verdict is not.
 		t.Logf("%s: not judged under the race detector: %s", a.file, res.Reason)
-		return res
+		return res, false
 	}
 	for _, c := range res.Checks {
 		if c.Phase == grader.PhaseStatic && c.Status != grader.CheckPass {
@@ -122,7 +124,7 @@ func gradeAnswer(t *testing.T, engine *grader.Engine, spec grader.Spec, a answer
 				t.Errorf("reference: no progress event with %q", want)
 			}
 		}
-		return res
+		return res, true
 	}
 	if res.Status != grader.StatusFail || !res.Gradable {
 		t.Errorf("%s: status %s gradable %v, want fail; reason %q", a.file, res.Status, res.Gradable, res.Reason)
@@ -133,7 +135,7 @@ func gradeAnswer(t *testing.T, engine *grader.Engine, spec grader.Spec, a answer
 	} else if !strings.Contains(c.Message, a.why) {
 		t.Errorf("%s: %s says %q; want it to explain %q", a.file, a.fails, c.Message, a.why)
 	}
-	return res
+	return res, true
 }
 
 func TestExerciseAnswersThroughTheRunPhase(t *testing.T) {
@@ -141,8 +143,23 @@ func TestExerciseAnswersThroughTheRunPhase(t *testing.T) {
 	sb := sandboxtest.New(t)
 	warm(t, sb)
 	engine := grader.NewEngine(sb, nil, cloudrun.New())
-	for _, a := range runAnswers(t, ex) {
-		t.Run(a.file, func(t *testing.T) { gradeAnswer(t, engine, ex.Spec, a) })
+	answers := runAnswers(t, ex)
+	judged := 0
+	for _, a := range answers {
+		t.Run(a.file, func(t *testing.T) {
+			// An answer the busy machine kept from being judged gets one
+			// more grading.
+			for try := 0; try < 2; try++ {
+				if _, ok := gradeAnswer(t, engine, ex.Spec, a); ok {
+					judged++
+					return
+				}
+			}
+		})
+	}
+	t.Logf("%d of %d answers judged", judged, len(answers))
+	if judged == 0 {
+		t.Fatalf("none of the %d answers was judged: the test checked no verdict", len(answers))
 	}
 }
 
@@ -212,17 +229,24 @@ func TestVerdictsAreStable(t *testing.T) {
 	engine := grader.NewEngine(sb, nil, cloudrun.New())
 	answers := runAnswers(t, ex)
 	var summary []string
+	judged := 0
 	for round := range repeats {
 		for _, a := range answers {
 			t.Run(fmt.Sprintf("%s#%d", a.file, round+1), func(t *testing.T) {
 				start := time.Now()
-				res := gradeAnswer(t, engine, ex.Spec, a)
+				res, ok := gradeAnswer(t, engine, ex.Spec, a)
+				if ok {
+					judged++
+				}
 				summary = append(summary, fmt.Sprintf("%-34s #%d %-4s %5.1f s  %s  |  %s", a.file, round+1, res.Status,
 					time.Since(start).Seconds(), res.Check("run.p99").Observed, res.Check("run.budget").Observed))
 			})
 		}
 	}
-	t.Logf("repeat-stability summary:\n%s", strings.Join(summary, "\n"))
+	t.Logf("repeat-stability summary (%d of %d judged):\n%s", judged, len(summary), strings.Join(summary, "\n"))
+	if judged == 0 {
+		t.Fatalf("none of the %d gradings was judged: the test checked no verdict", len(summary))
+	}
 }
 
 // A submission that is not YAML, or not a service at all, is not graded: it
