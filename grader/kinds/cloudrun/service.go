@@ -227,7 +227,7 @@ func (o *object) done() {
 	sort.Strings(unknown)
 	for _, k := range unknown {
 		msg := fmt.Sprintf("%s is not a field of %s", join(o.path, k), orRoot(o.path))
-		if s := suggest(k, o.known); s != "" {
+		if s := grader.Suggest(k, o.known); s != "" {
 			msg += fmt.Sprintf("; did you mean %s?", s)
 		} else {
 			msg += fmt.Sprintf(" (known: %s)", strings.Join(o.known, ", "))
@@ -264,12 +264,12 @@ func (p *parser) service(root *yaml.Node) {
 	if v := top.get("apiVersion"); v == nil {
 		p.add("cloudrun.service", "apiVersion", root, "apiVersion is missing: a Cloud Run service YAML says apiVersion: serving.knative.dev/v1")
 	} else if s, ok := p.str(v, "apiVersion", "cloudrun.service"); ok && s != "serving.knative.dev/v1" {
-		p.add("cloudrun.service", "apiVersion", v, "apiVersion is %q; a Cloud Run service YAML says serving.knative.dev/v1", clip(s))
+		p.add("cloudrun.service", "apiVersion", v, "apiVersion is %q; a Cloud Run service YAML says serving.knative.dev/v1", grader.Clip(s))
 	}
 	if v := top.get("kind"); v == nil {
 		p.add("cloudrun.service", "kind", root, "kind is missing: it must be Service")
 	} else if s, ok := p.str(v, "kind", "cloudrun.service"); ok && s != "Service" {
-		p.add("cloudrun.service", "kind", v, "kind is %q; it must be Service", clip(s))
+		p.add("cloudrun.service", "kind", v, "kind is %q; it must be Service", grader.Clip(s))
 	}
 	meta := p.object(top.get("metadata"), "metadata")
 	if meta.node == nil {
@@ -496,7 +496,7 @@ func (p *parser) templateAnnotations(n *yaml.Node) {
 func nearScaleKey(key string) string {
 	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s)) }
 	for _, want := range []string{annMinScale, annMaxScale} {
-		if key != want && (norm(key) == norm(want) || (strings.HasPrefix(key, "autoscaling.knative.dev/") && distance(key, want) <= 2)) {
+		if key != want && (norm(key) == norm(want) || (strings.HasPrefix(key, "autoscaling.knative.dev/") && grader.EditDistance(key, want) <= 2)) {
 			return want
 		}
 	}
@@ -512,7 +512,7 @@ func (p *parser) scale(v *yaml.Node, path, check string) (int64, bool) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(v.Value), 10, 64)
 	if err != nil {
-		p.add(check, path, v, "%s must be a whole number such as \"2\", not %q", path, clip(v.Value))
+		p.add(check, path, v, "%s must be a whole number such as \"2\", not %q", path, grader.Clip(v.Value))
 		return 0, false
 	}
 	if n < 0 {
@@ -569,7 +569,7 @@ func (p *parser) integer(n *yaml.Node, path, check string) (int64, bool) {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
 		if n.Kind == yaml.ScalarNode && n.Tag == "!!str" {
 			if _, err := strconv.ParseInt(n.Value, 10, 64); err == nil {
-				p.add(check, path, n, "%s must be a number, not the string %q: leave out the quotes", path, clip(n.Value))
+				p.add(check, path, n, "%s must be a number, not the string %q: leave out the quotes", path, grader.Clip(n.Value))
 				return 0, false
 			}
 		}
@@ -578,7 +578,7 @@ func (p *parser) integer(n *yaml.Node, path, check string) (int64, bool) {
 	}
 	v, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
 	if err != nil {
-		p.add(check, path, n, "%s is %s, which is far out of range", path, clip(n.Value))
+		p.add(check, path, n, "%s is %s, which is far out of range", path, grader.Clip(n.Value))
 		return 0, false
 	}
 	return v, true
@@ -594,7 +594,7 @@ func (p *parser) quantity(n *yaml.Node, path, check string) (float64, string, bo
 	text := strings.TrimSpace(n.Value)
 	q, err := parseQuantity(text)
 	if err != nil {
-		p.add(check, path, n, "%s is %q: %v", path, clip(text), err)
+		p.add(check, path, n, "%s is %q: %v", path, grader.Clip(text), err)
 		return 0, "", false
 	}
 	return q, text, true
@@ -643,63 +643,15 @@ func describe(n *yaml.Node) string {
 	case yaml.ScalarNode:
 		switch n.Tag {
 		case "!!str":
-			return fmt.Sprintf("the string %q", clip(n.Value))
+			return fmt.Sprintf("the string %q", grader.Clip(n.Value))
 		case "!!int", "!!float":
-			return "the number " + clip(n.Value)
+			return "the number " + grader.Clip(n.Value)
 		case "!!bool":
 			return n.Value
 		case "!!null":
 			return "nothing (null)"
 		}
-		return fmt.Sprintf("%q", clip(n.Value))
+		return fmt.Sprintf("%q", grader.Clip(n.Value))
 	}
 	return "something else"
-}
-
-// clip shortens a value quoted in a message.
-func clip(s string) string {
-	const max = 120
-	if r := []rune(s); len(r) > max {
-		return string(r[:max]) + "…"
-	}
-	return s
-}
-
-// suggest returns the known name closest to name, or "" when none is close.
-func suggest(name string, known []string) string {
-	best, bestD := "", math.MaxInt
-	for _, k := range known {
-		if d := distance(strings.ToLower(name), strings.ToLower(k)); d < bestD {
-			best, bestD = k, d
-		}
-	}
-	if best != "" && (bestD <= 2 || bestD <= len(best)/4) {
-		return best
-	}
-	return ""
-}
-
-// distance is the Levenshtein distance between a and b.
-func distance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 100 || len(rb) > 100 {
-		return 100
-	}
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
 }

@@ -8,6 +8,8 @@ import (
 	"sort"
 	"sync/atomic"
 	"time"
+
+	"coldstart/grader"
 )
 
 // Trial is one run of the traffic profile against a service on the small
@@ -239,7 +241,7 @@ func (t *Trial) report(p *Platform, outs []outcome, start, end time.Time) *Trial
 			service = append(service, rec.upstream-rec.inQueue)
 		}
 		if rec.problem != "" {
-			r.Problems[clip(rec.problem)]++
+			r.Problems[grader.Clip(rec.problem)]++
 		}
 		if !o.ok {
 			r.Failed++

@@ -220,7 +220,7 @@ func walk(v any, sh *shape, ptr string, probs *[]Problem) any {
 			return bad("a whole number")
 		}
 		if f > math.MaxInt32 || f < math.MinInt32 {
-			*probs = append(*probs, Problem{Field: ptrOrRoot(ptr), Message: fmt.Sprintf("%s is %s, which is far beyond any value ECS accepts", name(ptr), clip(n.String()))})
+			*probs = append(*probs, Problem{Field: ptrOrRoot(ptr), Message: fmt.Sprintf("%s is %s, which is far beyond any value ECS accepts", name(ptr), grader.Clip(n.String()))})
 			return nil
 		}
 		return json.Number(fmt.Sprint(int64(f)))
@@ -254,7 +254,7 @@ func walk(v any, sh *shape, ptr string, probs *[]Problem) any {
 			fs, known := sh.fields[k]
 			if !known {
 				msg := fmt.Sprintf("unknown field %q", k)
-				if s := suggest(k, sh.fields); s != "" {
+				if s := grader.Suggest(k, slices.Sorted(maps.Keys(sh.fields))); s != "" {
 					msg += fmt.Sprintf(" (did you mean %q?)", s)
 				}
 				*probs = append(*probs, Problem{Field: ptr + "/" + escape(k), Message: msg})
@@ -265,20 +265,6 @@ func walk(v any, sh *shape, ptr string, probs *[]Problem) any {
 		return out
 	}
 	return nil
-}
-
-// suggest finds a known field that differs from k only in case, hyphens or
-// underscores, the usual slips.
-func suggest(k string, fields map[string]*shape) string {
-	norm := func(s string) string {
-		return strings.NewReplacer("-", "", "_", "").Replace(strings.ToLower(s))
-	}
-	for f := range fields {
-		if norm(f) == norm(k) {
-			return f
-		}
-	}
-	return ""
 }
 
 func escape(k string) string {
@@ -299,11 +285,11 @@ func describe(v any) string {
 	case nil:
 		return "null"
 	case string:
-		return fmt.Sprintf("the string %q", clip(x))
+		return fmt.Sprintf("the string %q", grader.Clip(x))
 	case bool:
 		return fmt.Sprintf("%v", x)
 	case json.Number:
-		return "the number " + clip(x.String())
+		return "the number " + grader.Clip(x.String())
 	case float64:
 		return fmt.Sprintf("the number %v", x)
 	case []any:
@@ -312,13 +298,4 @@ func describe(v any) string {
 		return "an object"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// clip shortens what a student wrote for quoting in a message.
-func clip(s string) string {
-	r := []rune(s)
-	if len(r) > 60 {
-		return string(r[:57]) + "…"
-	}
-	return s
 }

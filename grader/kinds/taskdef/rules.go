@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"coldstart/grader"
 )
 
 // finding is one thing wrong that a check found.
@@ -71,7 +73,7 @@ func checkFamily(td *TaskDefinition) ([]finding, string) {
 			expected: "1–255 letters, digits, hyphens or underscores", hint: `Add "family": "api-worker".`}}, ""
 	case !nameRE.MatchString(td.Family):
 		return []finding{{field: "/family", message: "family may only hold letters, digits, hyphens and underscores, at most 255 of them",
-			observed: clip(td.Family), expected: "1–255 of A–Z a–z 0–9 - _"}}, ""
+			observed: grader.Clip(td.Family), expected: "1–255 of A–Z a–z 0–9 - _"}}, ""
 	}
 	return nil, ""
 }
@@ -88,7 +90,7 @@ func checkContainerNames(td *TaskDefinition) ([]finding, string) {
 		case c.Name == "":
 			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container %d has no name", i+1), expected: "a name of letters, digits, hyphens or underscores"})
 		case !nameRE.MatchString(c.Name):
-			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container name %q may only hold letters, digits, hyphens and underscores", clip(c.Name)), observed: clip(c.Name)})
+			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container name %q may only hold letters, digits, hyphens and underscores", grader.Clip(c.Name)), observed: grader.Clip(c.Name)})
 		default:
 			if j, dup := seen[c.Name]; dup {
 				out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("containers %d and %d are both named %q; names must be unique in a task", j+1, i+1, c.Name)})
@@ -106,8 +108,8 @@ func checkImageForm(td *TaskDefinition) ([]finding, string) {
 		case c.Image == "":
 			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("container %s has no image", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
 		case len(c.Image) > 255 || !imageRE.MatchString(c.Image):
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%q is not an image reference ECS can pull", clip(c.Image)),
-				observed: clip(c.Image), expected: "registry/repository:tag or registry/repository@sha256:<64 hex digits>, at most 255 characters",
+			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%q is not an image reference ECS can pull", grader.Clip(c.Image)),
+				observed: grader.Clip(c.Image), expected: "registry/repository:tag or registry/repository@sha256:<64 hex digits>, at most 255 characters",
 				hint: "Image references have no spaces or upper-case letters in the repository path."})
 		}
 	}
@@ -118,8 +120,8 @@ var networkModes = []string{"bridge", "host", "awsvpc", "none"}
 
 func checkNetworkModeValue(td *TaskDefinition) ([]finding, string) {
 	if td.NetworkMode != "" && !slices.Contains(networkModes, td.NetworkMode) {
-		return []finding{{field: "/networkMode", message: fmt.Sprintf("%q is not a network mode", clip(td.NetworkMode)),
-			observed: clip(td.NetworkMode), expected: strings.Join(networkModes, ", ")}}, ""
+		return []finding{{field: "/networkMode", message: fmt.Sprintf("%q is not a network mode", grader.Clip(td.NetworkMode)),
+			observed: grader.Clip(td.NetworkMode), expected: strings.Join(networkModes, ", ")}}, ""
 	}
 	return nil, ""
 }
@@ -142,14 +144,14 @@ func taskSize(td *TaskDefinition) (cpu, mem int64, out []finding) {
 	if td.Cpu == nil {
 		out = append(out, finding{field: "/cpu", message: "Fargate needs cpu at task level", expected: `CPU units such as "512" or vCPUs such as ".5 vCPU"`})
 	} else if v, err := ParseCPU(*td.Cpu); err != nil {
-		out = append(out, finding{field: "/cpu", message: err.Error(), observed: clip(*td.Cpu)})
+		out = append(out, finding{field: "/cpu", message: err.Error(), observed: grader.Clip(*td.Cpu)})
 	} else {
 		cpu = v
 	}
 	if td.Memory == nil {
 		out = append(out, finding{field: "/memory", message: "Fargate needs memory at task level", expected: `MiB such as "2048" or GB such as "2 GB"`})
 	} else if v, err := ParseMemory(*td.Memory); err != nil {
-		out = append(out, finding{field: "/memory", message: err.Error(), observed: clip(*td.Memory)})
+		out = append(out, finding{field: "/memory", message: err.Error(), observed: grader.Clip(*td.Memory)})
 	} else {
 		mem = v
 	}
@@ -257,7 +259,7 @@ func checkPortMappings(td *TaskDefinition) ([]finding, string) {
 					observed: fmt.Sprint(*p.HostPort), expected: fmt.Sprintf("absent or %d", cp), hint: "Leave hostPort out."})
 			}
 			if p.Protocol != "" && p.Protocol != "tcp" && p.Protocol != "udp" {
-				out = append(out, finding{field: at + "/protocol", message: fmt.Sprintf("protocol %q is not tcp or udp", clip(p.Protocol)), observed: clip(p.Protocol), expected: "tcp or udp"})
+				out = append(out, finding{field: at + "/protocol", message: fmt.Sprintf("protocol %q is not tcp or udp", grader.Clip(p.Protocol)), observed: grader.Clip(p.Protocol), expected: "tcp or udp"})
 			}
 		}
 	}
@@ -273,8 +275,8 @@ func checkSecretRefs(td *TaskDefinition) ([]finding, string) {
 				out = append(out, finding{field: at + "/name", message: "a secret needs the name of the environment variable it fills"})
 			}
 			if !smArnRE.MatchString(s.ValueFrom) && !ssmArnRE.MatchString(s.ValueFrom) {
-				out = append(out, finding{field: at + "/valueFrom", message: fmt.Sprintf("valueFrom %q is neither a Secrets Manager ARN nor an SSM parameter ARN", clip(s.ValueFrom)),
-					observed: clip(s.ValueFrom), expected: "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
+				out = append(out, finding{field: at + "/valueFrom", message: fmt.Sprintf("valueFrom %q is neither a Secrets Manager ARN nor an SSM parameter ARN", grader.Clip(s.ValueFrom)),
+					observed: grader.Clip(s.ValueFrom), expected: "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
 					hint: "valueFrom names where the secret lives, never the secret's value."})
 			}
 		}
@@ -297,8 +299,8 @@ func checkLogConfig(td *TaskDefinition) ([]finding, string) {
 			continue
 		}
 		if isFargate(td) && !slices.Contains(fargateLogDrivers, lc.LogDriver) {
-			out = append(out, finding{field: at + "/logDriver", message: fmt.Sprintf("Fargate does not support the %q log driver", clip(lc.LogDriver)),
-				observed: clip(lc.LogDriver), expected: strings.Join(fargateLogDrivers, ", ")})
+			out = append(out, finding{field: at + "/logDriver", message: fmt.Sprintf("Fargate does not support the %q log driver", grader.Clip(lc.LogDriver)),
+				observed: grader.Clip(lc.LogDriver), expected: strings.Join(fargateLogDrivers, ", ")})
 			continue
 		}
 		if lc.LogDriver == "awslogs" {
@@ -329,8 +331,8 @@ func checkHealthRanges(td *TaskDefinition) ([]finding, string) {
 		case len(h.Command) == 0:
 			out = append(out, finding{field: at + "/command", message: "a health check needs a command", expected: `["CMD-SHELL", "…"] or ["CMD", "program", "arg", …]`})
 		case h.Command[0] != "CMD" && h.Command[0] != "CMD-SHELL":
-			out = append(out, finding{field: at + "/command/0", message: fmt.Sprintf("a health-check command starts with CMD or CMD-SHELL, not %q", clip(h.Command[0])),
-				observed: clip(h.Command[0]), expected: "CMD or CMD-SHELL", hint: `Write ["CMD-SHELL", "curl -f http://localhost:8080/healthz || exit 1"].`})
+			out = append(out, finding{field: at + "/command/0", message: fmt.Sprintf("a health-check command starts with CMD or CMD-SHELL, not %q", grader.Clip(h.Command[0])),
+				observed: grader.Clip(h.Command[0]), expected: "CMD or CMD-SHELL", hint: `Write ["CMD-SHELL", "curl -f http://localhost:8080/healthz || exit 1"].`})
 		case len(h.Command) < 2:
 			out = append(out, finding{field: at + "/command", message: fmt.Sprintf("%s needs the command to run after it", h.Command[0])})
 		case h.Command[0] == "CMD-SHELL" && len(h.Command) > 2:
@@ -374,7 +376,7 @@ func checkTimeouts(td *TaskDefinition) ([]finding, string) {
 func checkUnsupported(td *TaskDefinition) ([]finding, string) {
 	var out []finding
 	if td.PidMode != "" && td.PidMode != "task" {
-		out = append(out, finding{field: "/pidMode", message: fmt.Sprintf("Fargate only supports pidMode task, not %q", clip(td.PidMode)), expected: "task or absent"})
+		out = append(out, finding{field: "/pidMode", message: fmt.Sprintf("Fargate only supports pidMode task, not %q", grader.Clip(td.PidMode)), expected: "task or absent"})
 	}
 	if td.IpcMode != "" {
 		out = append(out, finding{field: "/ipcMode", message: "Fargate does not support ipcMode", hint: "Remove ipcMode."})
@@ -415,7 +417,7 @@ func checkDependsOn(td *TaskDefinition) ([]finding, string) {
 			k, ok := byName[d.ContainerName]
 			switch {
 			case !ok:
-				out = append(out, finding{field: at + "/containerName", message: fmt.Sprintf("%s depends on %q, which is not a container of this task", label(c, i), clip(d.ContainerName))})
+				out = append(out, finding{field: at + "/containerName", message: fmt.Sprintf("%s depends on %q, which is not a container of this task", label(c, i), grader.Clip(d.ContainerName))})
 				continue
 			case k == i:
 				out = append(out, finding{field: at + "/containerName", message: fmt.Sprintf("%s depends on itself", label(c, i))})
@@ -434,7 +436,7 @@ func checkDependsOn(td *TaskDefinition) ([]finding, string) {
 				}
 			case "START":
 			default:
-				out = append(out, finding{field: at + "/condition", message: fmt.Sprintf("condition %q is not one of %s", clip(d.Condition), strings.Join(conditions, ", ")), expected: strings.Join(conditions, ", ")})
+				out = append(out, finding{field: at + "/condition", message: fmt.Sprintf("condition %q is not one of %s", grader.Clip(d.Condition), strings.Join(conditions, ", ")), expected: strings.Join(conditions, ", ")})
 			}
 		}
 	}
@@ -486,7 +488,7 @@ func dependencyCycle(td *TaskDefinition) string {
 
 func label(c ContainerDefinition, i int) string {
 	if c.Name != "" {
-		return fmt.Sprintf("container %q", clip(c.Name))
+		return fmt.Sprintf("container %q", grader.Clip(c.Name))
 	}
 	return fmt.Sprintf("container %d", i+1)
 }

@@ -218,7 +218,7 @@ func (r *runner) start(ctx context.Context) bool {
 		lab, ok := r.sc.Images[repo]
 		if !ok {
 			r.fail(id, finding{field: cptr(i, "/image"),
-				message:  fmt.Sprintf("CannotPullContainerError: pull image %s: repository %s not found: the task stopped before it started", clip(c.Image), clip(repo)),
+				message:  fmt.Sprintf("CannotPullContainerError: pull image %s: repository %s not found: the task stopped before it started", grader.Clip(c.Image), grader.Clip(repo)),
 				observed: "task stopped: CannotPullContainerError", expected: "an image from a repository that exists, such as " + r.sc.App.Repository})
 			return false
 		}
@@ -230,7 +230,7 @@ func (r *runner) start(ctx context.Context) bool {
 			v, ok := r.lookupSecret(s.ValueFrom)
 			if !ok {
 				r.fail(id, finding{field: cptr(i, fmt.Sprintf("/secrets/%d/valueFrom", j)),
-					message:  fmt.Sprintf("ResourceInitializationError: unable to pull secrets: the secret %s does not exist, so the task stopped before it started (ECS's exact wording may differ)", clip(s.ValueFrom)),
+					message:  fmt.Sprintf("ResourceInitializationError: unable to pull secrets: the secret %s does not exist, so the task stopped before it started (ECS's exact wording may differ)", grader.Clip(s.ValueFrom)),
 					observed: "task stopped: ResourceInitializationError", expected: "a secret that exists in Secrets Manager"})
 				return false
 			}
@@ -985,7 +985,7 @@ func firstLine(s string) string {
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
-	return clip(s)
+	return grader.Clip(s)
 }
 
 func lastN(xs []string, n int) string {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"coldstart/grader"
 )
 
 // Scenario is the exercise's requirements, read from the scenario block of
@@ -187,8 +189,8 @@ func (sc *Scenario) checkApp(td *TaskDefinition) ([]finding, string) {
 		out = append(out, finding{field: cptr(i, "/essential"), message: "the app container must be essential: if it stops, the task should stop and be replaced", observed: "false", expected: "true or absent"})
 	}
 	if repo, _, _ := splitImage(c.Image); repo != sc.App.Repository {
-		out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("the app container runs %q; it must run the repository %s", clip(c.Image), sc.App.Repository),
-			observed: clip(repo), expected: sc.App.Repository})
+		out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("the app container runs %q; it must run the repository %s", grader.Clip(c.Image), sc.App.Repository),
+			observed: grader.Clip(repo), expected: sc.App.Repository})
 	}
 	return out, ""
 }
@@ -204,11 +206,11 @@ func (sc *Scenario) checkImageTag(td *TaskDefinition) ([]finding, string) {
 		case digest != "":
 		case tag == "":
 			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%s has no tag, which means :latest", label(c, i)),
-				observed: clip(c.Image), expected: "an immutable tag such as the git commit (…:3f9c2ab) or a version (…:1.4.2), or @sha256:…",
+				observed: grader.Clip(c.Image), expected: "an immutable tag such as the git commit (…:3f9c2ab) or a version (…:1.4.2), or @sha256:…",
 				hint: "A moving tag makes rollbacks guesswork: the same task definition can run different code."})
 		case tag == "latest":
 			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%s uses the moving tag latest", label(c, i)),
-				observed: clip(c.Image), expected: "an immutable tag such as the git commit or a version, or @sha256:…",
+				observed: grader.Clip(c.Image), expected: "an immutable tag such as the git commit or a version, or @sha256:…",
 				hint: "ECS pins the digest at deploy time, so re-tagging latest changes nothing until the next deploy, and you can't tell which code a revision runs."})
 		}
 	}
@@ -268,7 +270,7 @@ func (sc *Scenario) checkSecret(td *TaskDefinition) ([]finding, string) {
 			found = true
 			if baseARN(s.ValueFrom) != baseARN(want.ValueFrom) {
 				out = append(out, finding{field: cptr(i, fmt.Sprintf("/secrets/%d/valueFrom", j)), message: fmt.Sprintf("%s comes from the wrong secret", want.Name),
-					observed: clip(s.ValueFrom), expected: want.ValueFrom})
+					observed: grader.Clip(s.ValueFrom), expected: want.ValueFrom})
 			}
 		}
 		if !found && len(out) == 0 {
@@ -294,7 +296,7 @@ func (sc *Scenario) checkRoles(td *TaskDefinition) ([]finding, string) {
 	swapped := td.ExecutionRoleArn == sc.Roles.Task && td.TaskRoleArn == sc.Roles.Execution && sc.Roles.Task != ""
 	if swapped {
 		return []finding{{field: "/executionRoleArn", message: "the two roles are swapped: the execution role is for the ECS agent (pull the image, write logs, fetch secrets); the task role is for your code",
-			observed: "executionRoleArn " + clip(td.ExecutionRoleArn), expected: "executionRoleArn " + sc.Roles.Execution + ", taskRoleArn " + sc.Roles.Task,
+			observed: "executionRoleArn " + grader.Clip(td.ExecutionRoleArn), expected: "executionRoleArn " + sc.Roles.Execution + ", taskRoleArn " + sc.Roles.Task,
 			hint: "With them swapped the agent cannot pull the image or fetch DB_PASSWORD, and the app runs with the agent's powers."}}, ""
 	}
 	if td.ExecutionRoleArn != sc.Roles.Execution {
@@ -312,7 +314,7 @@ func orAbsent(s string) string {
 	if s == "" {
 		return "absent"
 	}
-	return clip(s)
+	return grader.Clip(s)
 }
 
 func (sc *Scenario) checkLogs(td *TaskDefinition) ([]finding, string) {
@@ -381,7 +383,7 @@ func (sc *Scenario) checkHealthCommand(td *TaskDefinition) ([]finding, string) {
 	}
 	observed := strings.Join(c.HealthCheck.Command, " ")
 	return []finding{{field: cptr(i, "/healthCheck/command"), message: "the health check does not request " + want,
-		observed: clip(observed), expected: fmt.Sprintf(`a command such as "curl -f %s || exit 1"`, want),
+		observed: grader.Clip(observed), expected: fmt.Sprintf(`a command such as "curl -f %s || exit 1"`, want),
 		hint: "A health check on another port or path fails even when the app is fine (or passes when it is not)."}}, ""
 }
 
