@@ -109,7 +109,13 @@ func (e *Engine) Grade(ctx context.Context, req Request) *Result {
 	gctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 
-	gradeErr := e.safeGrade(gctx, kind, g)
+	plan, gradeErr := e.safePlan(kind, g)
+	if gradeErr == nil {
+		for _, c := range plan.Checks {
+			g.Add(c)
+		}
+		gradeErr = e.runPhase(gctx, g, plan)
+	}
 	if g.scope != nil {
 		// Cleanup must run even when the grading's own context has ended.
 		cctx, ccancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -153,14 +159,23 @@ func (e *Engine) Grade(ctx context.Context, req Request) *Result {
 	return res
 }
 
-func (e *Engine) safeGrade(ctx context.Context, k Kind, g *Grading) (err error) {
+// safePlan runs a kind's static phase, turning a panic into a plain reason.
+func (e *Engine) safePlan(k Kind, g *Grading) (p *Plan, err error) {
 	defer func() {
-		if p := recover(); p != nil {
-			e.logger.Error("grader panic", slog.String("kind", k.Name()), slog.Any("panic", p), slog.String("stack", string(debug.Stack())))
-			err = fmt.Errorf("the grader hit an internal error while judging this submission; this attempt does not count")
+		if r := recover(); r != nil {
+			e.logPanic(g, r)
+			p, err = nil, fmt.Errorf("the grader hit an internal error while judging this submission; this attempt does not count")
 		}
 	}()
-	return k.Grade(ctx, g)
+	p, err = k.Plan(g)
+	if err == nil && p == nil {
+		p = &Plan{}
+	}
+	return p, err
+}
+
+func (e *Engine) logPanic(g *Grading, r any) {
+	e.logger.Error("grader panic", slog.String("kind", g.Spec.Kind), slog.String("grading", g.ID), slog.Any("panic", r), slog.String("stack", string(debug.Stack())))
 }
 
 func errorResult(res *Result, reason string) *Result {

@@ -11,14 +11,24 @@ import (
 	"coldstart/grader"
 )
 
-// fakeKind records static checks decided by a function of the body.
+// fakeKind has the static checks and the run phase its fields say; grade,
+// when set, is its run phase.
 type fakeKind struct {
-	grade func(ctx context.Context, g *grader.Grading) error
+	static    []grader.Check
+	grade     func(ctx context.Context, g *grader.Grading) error
+	runChecks []grader.Check
+	refused   string
+	parse     func(body []byte) error
 }
 
 func (fakeKind) Name() string { return "fake" }
-func (k fakeKind) Grade(ctx context.Context, g *grader.Grading) error {
-	return k.grade(ctx, g)
+func (k fakeKind) Plan(g *grader.Grading) (*grader.Plan, error) {
+	if k.parse != nil {
+		if err := k.parse(g.Body); err != nil {
+			return nil, err
+		}
+	}
+	return &grader.Plan{Checks: k.static, Run: k.grade, RunChecks: k.runChecks, Refused: k.refused}, nil
 }
 
 var _ grader.Kind = fakeKind{}
@@ -35,6 +45,7 @@ func TestEngineGrade(t *testing.T) {
 	tests := []struct {
 		name       string
 		grade      func(ctx context.Context, g *grader.Grading) error
+		parse      func(body []byte) error
 		body       string
 		timeLimit  time.Duration
 		wantStatus grader.Status
@@ -59,10 +70,10 @@ func TestEngineGrade(t *testing.T) {
 		},
 		{
 			name: "MalformedInput",
-			grade: func(_ context.Context, g *grader.Grading) error {
+			parse: func(body []byte) error {
 				var v map[string]any
-				if err := json.Unmarshal(g.Body, &v); err != nil {
-					return grader.JSONError(g.Body, err)
+				if err := json.Unmarshal(body, &v); err != nil {
+					return grader.JSONError(body, err)
 				}
 				return nil
 			},
@@ -89,7 +100,7 @@ func TestEngineGrade(t *testing.T) {
 				return ctx.Err()
 			},
 			timeLimit:  50 * time.Millisecond,
-			wantStatus: grader.StatusError, gradable: false, reason: "longer than its limit",
+			wantStatus: grader.StatusError, gradable: false, reason: "did not finish within the grading's time limit",
 		},
 		{
 			name:       "RunPhaseWithoutEngine",
@@ -99,7 +110,7 @@ func TestEngineGrade(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			e := grader.NewEngine(nil, nil, fakeKind{grade: tt.grade})
+			e := grader.NewEngine(nil, nil, fakeKind{grade: tt.grade, parse: tt.parse})
 			var events []grader.Event
 			res := e.Grade(context.Background(), grader.Request{
 				Spec: grader.Spec{ID: "ex", Kind: "fake", TimeLimit: tt.timeLimit}, Body: []byte(tt.body),
@@ -152,5 +163,58 @@ func TestResultJSONShape(t *testing.T) {
 		if !strings.Contains(string(b), key) {
 			t.Errorf("JSON %s lacks %s", b, key)
 		}
+	}
+}
+
+// The engine sequences the phases: a refused submission is not run, a run
+// that cannot observe after the static checks failed keeps their verdict,
+// and run checks the run leaves unrecorded are reported as skipped.
+func TestEnginePhases(t *testing.T) {
+	probe := grader.Check{ID: "run.probe", Title: "The app answers", Phase: grader.PhaseRun, MaxPoints: 2}
+	busy := func(_ context.Context, g *grader.Grading) error {
+		g.Unobserved(grader.Check{ID: probe.ID, Title: probe.Title, MaxPoints: 2, Message: "the engine refused to start the app"})
+		return nil
+	}
+	tests := []struct {
+		name       string
+		kind       fakeKind
+		wantStatus grader.Status
+		wantProbe  grader.CheckStatus
+		message    string
+		ran        bool
+	}{
+		{"RefusedIsNotRun", fakeKind{static: []grader.Check{fail("a")}, refused: "the platform refuses it",
+			grade: func(context.Context, *grader.Grading) error { panic("ran a refused submission") }},
+			grader.StatusFail, grader.CheckSkip, "the platform refuses it", false},
+		{"UnobservedWithoutVerdictIsError", fakeKind{static: []grader.Check{pass("a")}, grade: busy},
+			grader.StatusError, grader.CheckError, "does not count", true},
+		{"UnobservedAfterStaticFailureKeepsVerdict", fakeKind{static: []grader.Check{fail("a")}, grade: busy},
+			grader.StatusFail, grader.CheckSkip, "decide the verdict", true},
+		{"RunErrorAfterStaticFailureKeepsVerdict", fakeKind{static: []grader.Check{fail("a")},
+			grade: func(context.Context, *grader.Grading) error { return errors.New("no engine") }},
+			grader.StatusFail, grader.CheckSkip, "decide the verdict", true},
+		{"UnrecordedRunCheckIsSkipped", fakeKind{static: []grader.Check{pass("a")},
+			grade: func(context.Context, *grader.Grading) error { return nil }},
+			grader.StatusPass, grader.CheckSkip, "not observed", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.kind.runChecks = []grader.Check{probe}
+			e := grader.NewEngine(nil, nil, tt.kind)
+			res := e.Grade(context.Background(), grader.Request{Spec: grader.Spec{ID: "ex", Kind: "fake"}})
+			if res.Status != tt.wantStatus {
+				t.Fatalf("status %s, want %s (reason %q)", res.Status, tt.wantStatus, res.Reason)
+			}
+			c := res.Check(probe.ID)
+			if c == nil || c.Status != tt.wantProbe || !strings.Contains(c.Message, tt.message) {
+				t.Fatalf("probe check %+v, want %s saying %q", c, tt.wantProbe, tt.message)
+			}
+			if c.Points != 0 || c.MaxPoints != 2 {
+				t.Errorf("probe check has %v of %v points, want 0 of 2", c.Points, c.MaxPoints)
+			}
+			if len(res.Checks) != 2 {
+				t.Errorf("%d checks, want the static one and the probe once", len(res.Checks))
+			}
+		})
 	}
 }

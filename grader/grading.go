@@ -32,6 +32,10 @@ type Grading struct {
 	started  time.Time
 	runStart time.Time
 	scope    *sandbox.Scope
+	// runChecks are the checks the run phase records; staticFailed is set
+	// when the static checks already failed the submission.
+	runChecks    []Check
+	staticFailed bool
 }
 
 // Add records a finished check and reports it.
@@ -122,6 +126,63 @@ func (g *Grading) SkipAll(reason string, checks ...Check) {
 		c.Message = reason
 		c.Points = 0
 		g.Add(c)
+	}
+}
+
+// StaticFailed reports whether the static checks already failed the
+// submission, so that the verdict no longer depends on the run phase.
+func (g *Grading) StaticFailed() bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.staticFailed
+}
+
+// Recorded reports whether a check with this id has been recorded.
+func (g *Grading) Recorded(id string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, c := range g.checks {
+		if c.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+// Unobserved records a run check that the grading could not observe for a
+// reason that says nothing about the submission (the engine refused, the
+// machine was too busy): an error, which costs no attempt, unless the static
+// checks already decided the verdict, which then stands. This is the one way
+// a kind says "could not judge" about a single check.
+func (g *Grading) Unobserved(c Check) {
+	c.Phase = PhaseRun
+	c.Points = 0
+	if g.StaticFailed() {
+		c.Status = CheckSkip
+		c.Message += " (the checks above decide the verdict)"
+	} else {
+		c.Status = CheckError
+		c.Message += "; this attempt does not count"
+	}
+	g.Add(c)
+}
+
+// LabImage makes sure the lab image is built, so that what the run phase
+// times next does not include the build.
+func (g *Grading) LabImage(ctx context.Context) error {
+	if g.sandbox == nil {
+		return fmt.Errorf("no container engine is configured, so this exercise cannot be run")
+	}
+	_, err := g.sandbox.LabImage(ctx)
+	return err
+}
+
+// skipUnrecorded records every run check not recorded yet as skipped.
+func (g *Grading) skipUnrecorded(reason string) {
+	for _, c := range g.runChecks {
+		if !g.Recorded(c.ID) {
+			g.SkipAll(reason, c)
+		}
 	}
 }
 

@@ -1,7 +1,6 @@
 package grader
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -83,11 +82,11 @@ type Event struct {
 type Kind interface {
 	// Name is the kind as written in exercise front matter.
 	Name() string
-	// Grade parses g.Body, records static checks, and, when the platform
-	// would accept the submission, run checks. A returned error means the
-	// grader could not judge (an *InputError for a submission that is not
-	// one at all); checks recorded so far are still reported.
-	Grade(ctx context.Context, g *Grading) error
+	// Plan parses g.Body strictly and judges it without running anything:
+	// it returns the static checks and, for kinds that run submissions,
+	// the run phase. A returned error means the grader could not judge (an
+	// *InputError for a submission that is not one at all).
+	Plan(g *Grading) (*Plan, error)
 }
 
 // Varianter is implemented by kinds whose exercises differ per student.

@@ -47,45 +47,44 @@ func runChecks(sc *Scenario) []grader.Check {
 	}
 }
 
-// Grade implements grader.Kind.
-func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
+// Plan implements grader.Kind: the static checks, then the morning played
+// on a small Cloud Run when they all pass.
+func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 	sc, err := scenarioOf(g.Spec)
 	if err != nil {
-		return fmt.Errorf("the exercise's scenario cannot be used: %w", err)
+		return nil, fmt.Errorf("the exercise's scenario cannot be used: %w", err)
 	}
 	svc, err := ParseService(g.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, c := range judge(svc) {
-		g.Add(c)
+	p := &grader.Plan{Checks: judge(svc), RunChecks: runChecks(sc),
+		Run: func(ctx context.Context, g *grader.Grading) error { return playMorning(ctx, g, sc, svc) }}
+	for _, c := range p.Checks {
+		if c.Status == grader.CheckFail || c.Status == grader.CheckError {
+			p.Refused = "not run: fix the settings the checks above reject first"
+			break
+		}
 	}
-	run := runChecks(sc)
-	if g.Failed() {
-		g.SkipAll("not run: fix the settings the checks above reject first", run...)
-		return nil
-	}
+	return p, nil
+}
 
+// playMorning runs the trial and records the run checks.
+func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Service) error {
+	run := runChecks(sc)
+	if svc.MinScale == 0 {
+		// With no warm instance the first cold start is timed: the lab
+		// image must be built before it, so that the build is not counted.
+		if err := g.LabImage(ctx); err != nil {
+			return fmt.Errorf("the lab image is not available: %w", err)
+		}
+	}
 	scope, err := g.Containers(ctx)
 	if err != nil {
 		return err
 	}
 	g.Running("run.p99", "Playing the morning on a small Cloud Run")
-	imageReady := make(chan error, 1)
-	if svc.MinScale == 0 {
-		// With no warm instance the first cold start is timed: make sure
-		// the lab image is built before it, so that the build is not counted.
-		go func() {
-			_, err := scope.Start(ctx, sandbox.ContainerSpec{Name: "image-check", Cmd: []string{"pause"}, MemoryMB: 16})
-			imageReady <- err
-		}()
-	} else {
-		imageReady <- nil // the warm instances are started before the traffic
-	}
 	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
-	if ierr := <-imageReady; ierr != nil {
-		return fmt.Errorf("the lab image is not available: %w", ierr)
-	}
 	if err != nil {
 		return fmt.Errorf("the trial's network could not be created: %w", err)
 	}

@@ -25,19 +25,19 @@ func (Kind) Name() string { return "iam" }
 
 // Grade reads the submission, records the static checks, then starts the
 // task when IAM would accept all four documents.
-func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
+func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 	sc, err := decodeScenario(g.Spec)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	p, err := parseSubmission(g.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	staticChecks(g, sc, p)
+	plan := &grader.Plan{Checks: staticChecks(sc, p), RunChecks: runChecks(sc),
+		Run: func(ctx context.Context, g *grader.Grading) error { return runTask(ctx, g, sc, p) }}
 	if !p.valid() {
-		g.SkipAll("IAM would reject a policy document (see the first check), so the task was not started", runChecks(sc)...)
-		return nil
+		plan.Refused = "IAM would reject a policy document (see the first check), so the task was not started"
 	}
-	return runTask(ctx, g, sc, p)
+	return plan, nil
 }

@@ -51,21 +51,23 @@ func refName(doc *policy.Document, ref policy.Ref) string {
 }
 
 // staticChecks records the checks decided by evaluating the documents.
-func staticChecks(g *grader.Grading, sc *Scenario, p *parsed) {
-	g.Add(documentsCheck(p))
-	g.Add(trustCheck(sc, p))
-	g.Add(allowCheck(checkExecutionAllow, "The execution role lets the agent pull the image, read the secret and write logs",
-		2, executionSide, p, sc.agentNeeds(),
-		"The agent needs the ECR pull set (ecr:GetAuthorizationToken on \"*\", ecr:BatchCheckLayerAvailability, ecr:GetDownloadUrlForLayer, ecr:BatchGetImage), logs:CreateLogStream and logs:PutLogEvents on the log group, and secretsmanager:GetSecretValue on the secret."))
-	g.Add(denyCheck(checkExecutionLeast, "The execution role allows nothing more: no S3, no other secrets, no writes, no IAM",
-		2, executionSide, p, sc.executionMustDeny(),
-		"List the exact actions the agent calls and scope each to its resource: the repository ARN, the log group, the one secret. Never \"*\" as an action."))
-	g.Add(allowCheck(checkTaskAllow, "The task role lets the app read the daily reports",
-		1, taskSide, p, sc.appNeeds(),
-		"Allow s3:GetObject on the object ARN arn:aws:s3:::reports-bucket/daily/* (an object ARN has the bucket, a slash and the key)."))
-	g.Add(denyCheck(checkTaskLeast, "The task role allows nothing more: no writes, no other buckets, nothing the agent needs",
-		2, taskSide, p, sc.taskMustDeny(),
-		"The app only reads: one action (s3:GetObject) on one prefix. Pulling the image, fetching the secret and writing logs belong to the execution role."))
+func staticChecks(sc *Scenario, p *parsed) []grader.Check {
+	return []grader.Check{
+		documentsCheck(p),
+		trustCheck(sc, p),
+		allowCheck(checkExecutionAllow, "The execution role lets the agent pull the image, read the secret and write logs",
+			2, executionSide, p, sc.agentNeeds(),
+			"The agent needs the ECR pull set (ecr:GetAuthorizationToken on \"*\", ecr:BatchCheckLayerAvailability, ecr:GetDownloadUrlForLayer, ecr:BatchGetImage), logs:CreateLogStream and logs:PutLogEvents on the log group, and secretsmanager:GetSecretValue on the secret."),
+		denyCheck(checkExecutionLeast, "The execution role allows nothing more: no S3, no other secrets, no writes, no IAM",
+			2, executionSide, p, sc.executionMustDeny(),
+			"List the exact actions the agent calls and scope each to its resource: the repository ARN, the log group, the one secret. Never \"*\" as an action."),
+		allowCheck(checkTaskAllow, "The task role lets the app read the daily reports",
+			1, taskSide, p, sc.appNeeds(),
+			"Allow s3:GetObject on the object ARN arn:aws:s3:::reports-bucket/daily/* (an object ARN has the bucket, a slash and the key)."),
+		denyCheck(checkTaskLeast, "The task role allows nothing more: no writes, no other buckets, nothing the agent needs",
+			2, taskSide, p, sc.taskMustDeny(),
+			"The app only reads: one action (s3:GetObject) on one prefix. Pulling the image, fetching the secret and writing logs belong to the execution role."),
+	}
 }
 
 func documentsCheck(p *parsed) grader.Check {

@@ -106,10 +106,11 @@ func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.
 	return nil
 }
 
-// stopMargin is how much of the grading's time is kept back: no container
-// is started later than this before the deadline, so that starts still in
-// flight can finish and be removed cleanly rather than be cut off half-way.
-const stopMargin = 8 * time.Second
+// stopMargin is how much of the run phase's time is kept back: no container
+// is started later than this before its deadline, so that starts still in
+// flight can finish (in this and the engine's grader.RunMargin) and be
+// removed cleanly rather than be cut off half-way.
+const stopMargin = 2 * time.Second
 
 // place starts one pause container per placement, a few at a time, in order.
 // A container the engine cannot give an address is recorded as pending; any

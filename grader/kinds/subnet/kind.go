@@ -33,23 +33,21 @@ func (Kind) Variant(spec grader.Spec, seed int64) (*grader.Variant, error) {
 // Grade judges the plan statically, then plays out the deploy when the
 // platform would create every subnet, even one too small: the stalled deploy
 // is what the student should see.
-func (Kind) Grade(ctx context.Context, g *grader.Grading) error {
+func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 	s, err := NewScenario(g.Spec, g.Seed)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a, err := ParseAnswer(g.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	plan := Evaluate(s, a)
-	for _, c := range plan.Checks {
-		g.Add(c)
-	}
 	check := grader.Check{ID: CheckDeploy, Title: "The rolling deploy finds an address for every task", Phase: grader.PhaseRun, MaxPoints: 2}
+	p := &grader.Plan{Checks: plan.Checks, RunChecks: []grader.Check{check},
+		Run: func(ctx context.Context, g *grader.Grading) error { return deploy(ctx, g, s, plan.Subnets, check) }}
 	if plan.Subnets == nil {
-		g.SkipAll(plan.Blocked, check)
-		return nil
+		p.Refused = plan.Blocked
 	}
-	return deploy(ctx, g, s, plan.Subnets, check)
+	return p, nil
 }

@@ -99,17 +99,15 @@ func fail(c *grader.Check, found []finding) {
 }
 
 // Grade implements grader.Kind.
-func (k Kind) Grade(ctx context.Context, g *grader.Grading) error {
+func (k Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 	st, err := CheckStatic(g.Spec, g.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, c := range st.Checks {
-		g.Add(c)
-	}
+	p := &grader.Plan{Checks: st.Checks, RunChecks: runChecks,
+		Run: func(ctx context.Context, g *grader.Grading) error { return runTask(ctx, g, st.Task, st.Scenario) }}
 	if !st.Registrable {
-		g.SkipAll("ECS would refuse this task definition at registration (see the failed checks above), so it was not run", runChecks...)
-		return nil
+		p.Refused = "ECS would refuse this task definition at registration (see the failed checks above), so it was not run"
 	}
-	return runTask(ctx, g, st.Task, st.Scenario)
+	return p, nil
 }
