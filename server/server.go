@@ -37,6 +37,10 @@ type Config struct {
 	// SecureCookies marks cookies Secure even when the request did not come
 	// over TLS (behind a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies lists the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For or X-Real-IP header names the client. Empty:
+	// no forwarded header is believed and the client is the peer address.
+	TrustedProxies []string
 	// MaxBodyBytes bounds every request body (default 1 MiB).
 	MaxBodyBytes int64
 	SessionTTL   time.Duration // default 30 days
@@ -119,7 +123,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	_ = s.registry.Register(collectors.NewGoCollector())
 	_ = s.registry.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.engine = s.routes()
+	if s.engine, err = s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -147,9 +153,14 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	return srv
 }
 
-func (s *Server) routes() *gin.Engine {
+func (s *Server) routes() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// gin trusts every proxy unless told otherwise; a client could then
+	// claim any address and escape the limits kept per address.
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	r.RedirectTrailingSlash = true
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
@@ -184,7 +195,7 @@ func (s *Server) routes() *gin.Engine {
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, "This page does not exist", "The address may be mistyped, or the page was moved.")
 	})
-	return r
+	return r, nil
 }
 
 // ready checks what /readyz reports.

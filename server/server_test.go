@@ -122,7 +122,8 @@ func loadMinimal(t testing.TB) *content.Course {
 	return c
 }
 
-func newHarness(t *testing.T, withPool bool) *harness {
+// newHarness starts a server on loopback; opts change its configuration.
+func newHarness(t *testing.T, withPool bool, opts ...func(*server.Config)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
@@ -138,7 +139,11 @@ func newHarness(t *testing.T, withPool bool) *harness {
 		done = make(chan struct{})
 		go func() { h.pool.Run(ctx); close(done) }()
 	}
-	h.srv, err = server.New(server.Config{Store: st, Course: course, Grader: h.grader, Pool: h.pool, Logger: logger, SignupOpen: true})
+	cfg := server.Config{Store: st, Course: course, Grader: h.grader, Pool: h.pool, Logger: logger, SignupOpen: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.srv, err = server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -192,10 +197,20 @@ func (c *client) get(path string) (*http.Response, string) {
 
 func (c *client) post(path string, form url.Values, accept string) (*http.Response, string) {
 	c.h.t.Helper()
+	hdr := http.Header{}
+	if accept != "" {
+		hdr.Set("Accept", accept)
+	}
+	return c.postWith(path, form, hdr)
+}
+
+// postWith sends a form with extra request headers.
+func (c *client) postWith(path string, form url.Values, hdr http.Header) (*http.Response, string) {
+	c.h.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, c.h.ts.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if accept != "" {
-		req.Header.Set("Accept", accept)
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

@@ -10,10 +10,12 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,6 +45,8 @@ type Main struct {
 	Workers        int
 	GradingTimeout time.Duration
 	SecureCookies  bool
+	// TrustedProxies are the proxies whose forwarded headers name the client.
+	TrustedProxies []string
 	LogLevel       string
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
@@ -101,6 +105,8 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.DurationVar(&m.GradingTimeout, "grading-timeout", timeout, "longest one grading may run, at most 60s (COLDSTART_GRADING_TIMEOUT)")
 	secure, _ := strconv.ParseBool(env("COLDSTART_SECURE_COOKIES", "false"))
 	fs.BoolVar(&m.SecureCookies, "secure-cookies", secure, "mark cookies Secure, for a server behind a TLS proxy (COLDSTART_SECURE_COOKIES)")
+	proxies := env("COLDSTART_TRUSTED_PROXIES", "")
+	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none (COLDSTART_TRUSTED_PROXIES)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,6 +117,9 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
 		return errUsage
+	}
+	if m.TrustedProxies, err = parseProxies(proxies); err != nil {
+		return err
 	}
 	return m.validate()
 }
@@ -131,6 +140,25 @@ func (m *Main) validate() error {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
 	}
 	return nil
+}
+
+// parseProxies reads a comma-separated list of IP addresses and CIDR
+// ranges.
+func parseProxies(list string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is neither an IP address nor a CIDR range like 10.0.0.0/8", p)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // instanceName names this server for the sandbox: derived from the
@@ -222,7 +250,8 @@ func (m *Main) Run(ctx context.Context) error {
 	hub := grading.NewHub()
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
-		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies, Registry: registry})
+		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
+		TrustedProxies: m.TrustedProxies, Registry: registry})
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,10 @@ func TestServeFlags(t *testing.T) {
 		{"WatchNeedsCourse", []string{"--watch"}, nil, false},
 		{"TooLongGrading", []string{"--grading-timeout", "5m"}, nil, false},
 		{"Arguments", []string{"extra"}, nil, false},
+		{"Proxies", []string{"--trusted-proxies", "10.0.0.0/8, 192.168.1.7,fd00::/8"}, nil, true},
+		{"ProxiesFromEnv", nil, map[string]string{"COLDSTART_TRUSTED_PROXIES": "172.16.0.0/12"}, true},
+		{"BadProxy", []string{"--trusted-proxies", "10.0.0.0/8,proxy.example"}, nil, false},
+		{"BadProxyRange", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,6 +86,15 @@ func TestServeFlags(t *testing.T) {
 			}
 			if tt.name == "Defaults" && (m.Addr != ":8080" || m.DB != "coldstart.db" || m.Signup != "open") {
 				t.Fatalf("defaults: %+v", m)
+			}
+			if tt.name == "Defaults" && len(m.TrustedProxies) != 0 {
+				t.Fatalf("proxies trusted by default: %q", m.TrustedProxies)
+			}
+			if tt.name == "Proxies" && strings.Join(m.TrustedProxies, " ") != "10.0.0.0/8 192.168.1.7 fd00::/8" {
+				t.Fatalf("proxies: %q", m.TrustedProxies)
+			}
+			if tt.name == "ProxiesFromEnv" && strings.Join(m.TrustedProxies, " ") != "172.16.0.0/12" {
+				t.Fatalf("proxies from env: %q", m.TrustedProxies)
 			}
 			if tt.name == "FromEnv" && (m.Addr != ":9999" || m.Signup != "closed") {
 				t.Fatalf("env: %+v", m)
