@@ -165,14 +165,6 @@ type authData struct {
 	Error  string
 }
 
-// safeNext keeps a redirect target on this server.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 512 {
-		return "/"
-	}
-	return next
-}
-
 func (s *Server) signinPage(c *gin.Context) {
 	if currentUser(c) != nil {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
