@@ -56,3 +56,46 @@ func TestBadTrustedProxy(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// signInFrom signs in to an account as a client behind the trusted proxy
+// at the given address.
+func signInFrom(c *client, addr, email, password string) (*http.Response, string) {
+	c.h.t.Helper()
+	return c.postWith("/signin", url.Values{"csrf": {c.csrf}, "email": {email}, "password": {password}}, http.Header{"X-Forwarded-For": {addr}})
+}
+
+func TestFailuresElsewhereNeverLockOutTheOwner(t *testing.T) {
+	h := newHarness(t, false, func(c *server.Config) { c.TrustedProxies = []string{"127.0.0.0/8"} })
+	owner := h.client()
+	owner.signUp("victim@example.com")
+	owner.post("/signout", url.Values{"csrf": {owner.csrf}}, "")
+
+	attacker := h.client()
+	attacker.get("/signin")
+	refused := 0
+	for i := range 60 {
+		addr := fmt.Sprintf("203.0.113.%d", i%6+1)
+		resp, body := signInFrom(attacker, addr, "victim@example.com", fmt.Sprintf("guess %d!", i))
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+		case http.StatusTooManyRequests:
+			refused++
+			expect(t, resp, body, 429, "Too many failed sign-ins to this account from your network", "Try again in")
+		default:
+			t.Fatalf("attempt %d: status %d", i, resp.StatusCode)
+		}
+	}
+	if refused < 60-6*5 {
+		t.Fatalf("only %d of 60 guesses from 6 addresses were refused; each address may fail 5 times", refused)
+	}
+	// The attacker's address may still try other accounts: the limit is
+	// on the pair, and the address's own budget is not exhausted.
+	resp, body := signInFrom(attacker, "203.0.113.1", "someone@example.com", "guess guess")
+	expect(t, resp, body, 401, "not right")
+
+	owner.get("/signin")
+	resp, body = signInFrom(owner, "192.0.2.10", "victim@example.com", "correct horse battery")
+	if resp.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the owner, from a clean address, with the right password: %d\n%.500s", resp.StatusCode, body)
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"coldstart/content"
-	"coldstart/server/auth"
 	"coldstart/server/grading"
 	"coldstart/server/store"
 	"coldstart/web"
@@ -63,11 +62,10 @@ type Server struct {
 	sessions *sessionCache
 	progress *progressCache
 
-	ipLimit      *auth.Limiter
-	accountLimit *auth.Limiter
-	registry     *prometheus.Registry
-	requests     *prometheus.CounterVec
-	latency      *prometheus.HistogramVec
+	throttles throttles
+	registry  *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -104,8 +102,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, course: cfg.Course, grader: cfg.Grader, pool: cfg.Pool, logger: cfg.Logger,
 		views: v, assets: assets, sessions: newSessionCache(), progress: newProgressCache(),
-		ipLimit: auth.NewLimiter(20, 10*time.Minute), accountLimit: auth.NewLimiter(8, 10*time.Minute),
-		registry: cfg.Registry, closing: make(chan struct{})}
+		throttles: newThrottles(cfg.Now),
+		registry:  cfg.Registry, closing: make(chan struct{})}
 	if cfg.Pool != nil {
 		cfg.Pool.OnFinish(s.progress.forget)
 		s.hub = cfg.Pool.Hub()

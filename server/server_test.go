@@ -354,7 +354,7 @@ func TestAccounts(t *testing.T) {
 		for i := 0; i < 9; i++ {
 			last, body = c.post("/signin", url.Values{"csrf": {c.csrf}, "email": {"victim@example.com"}, "password": {"guess " + string(rune('a'+i))}}, "")
 		}
-		expect(t, last, body, 429, "Too many sign-in attempts")
+		expect(t, last, body, 429, "Too many failed sign-ins to this account", "Try again in")
 	})
 }
 

@@ -232,12 +232,16 @@ func (s *Server) signin(c *gin.Context) {
 		s.authError(c, http.StatusBadRequest, d, "Enter your email and password.")
 		return
 	}
-	if ok, wait := s.ipLimit.Allow(clientIP(c)); !ok {
-		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-in attempts from your network. Try again in %s.", roundUp(wait)))
+	ip := clientIP(c)
+	fromAddr, ok, wait := s.throttles.signinAddr.Take(ip)
+	if !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many failed sign-ins from your network. Try again in %s.", waitText(wait)))
 		return
 	}
-	if ok, wait := s.accountLimit.Allow(email); !ok {
-		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-in attempts for this account. Try again in %s.", roundUp(wait)))
+	pair := email + "\x00" + ip
+	if _, ok, wait := s.throttles.signinPair.Take(pair); !ok {
+		fromAddr.Refund()
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many failed sign-ins to this account from your network. Try again in %s, or sign in from another network.", waitText(wait)))
 		return
 	}
 	u, err := s.store.UserByEmail(c.Request.Context(), email)
@@ -254,7 +258,10 @@ func (s *Server) signin(c *gin.Context) {
 		s.authError(c, http.StatusUnauthorized, d, "The email or the password is not right.")
 		return
 	}
-	s.accountLimit.Reset(email)
+	// A success costs nothing: the address gets its attempt back and the
+	// account's failures from this address are forgotten.
+	fromAddr.Refund()
+	s.throttles.signinPair.Forget(pair)
 	if err := s.startSession(c, u); err != nil {
 		s.internal(c, err)
 		return
@@ -271,8 +278,8 @@ func (s *Server) signup(c *gin.Context) {
 		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an account.")
 		return
 	}
-	if ok, wait := s.ipLimit.Allow(clientIP(c)); !ok {
-		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many attempts from your network. Try again in %s.", roundUp(wait)))
+	if _, ok, wait := s.throttles.signup.Take(clientIP(c)); !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-ups from your network. Try again in %s.", waitText(wait)))
 		return
 	}
 	email, err := auth.NormalizeEmail(d.Email)
@@ -313,14 +320,6 @@ func (s *Server) signout(c *gin.Context) {
 	}
 	s.setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/")
-}
-
-func roundUp(d time.Duration) string {
-	m := int((d + time.Minute - 1) / time.Minute)
-	if m <= 1 {
-		return "a minute"
-	}
-	return fmt.Sprintf("%d minutes", m)
 }
 
 func capitalize(s string) string {
