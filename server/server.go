@@ -92,7 +92,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	assets, err := web.LoadAssets(map[string][]byte{"app.css": []byte("\n/* Code highlighting */\n" + content.HighlightCSS())})
+	assets, err := web.LoadAssets(map[string][]byte{"app.css": []byte("\n/* Code highlighting */\n" + content.HighlightCSS() + barWidthCSS())})
 	if err != nil {
 		return nil, err
 	}
@@ -162,7 +162,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.RedirectTrailingSlash = true
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.recoverPanic, s.accessLog, s.limitBody, s.loadSession, s.checkCSRF)
+	r.Use(s.securityHeaders, s.requestID, s.recoverPanic, s.accessLog, s.limitBody, s.loadSession, s.checkCSRF)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
