@@ -22,6 +22,13 @@ import (
 	"coldstart/web"
 )
 
+// Session limits: a session ends DefaultSessionTTL after sign-in, or
+// earlier when it has not been used for DefaultSessionIdle.
+const (
+	DefaultSessionTTL  = 30 * 24 * time.Hour
+	DefaultSessionIdle = 7 * 24 * time.Hour
+)
+
 // Config is what a Server needs.
 type Config struct {
 	Store  *store.Store
@@ -42,7 +49,8 @@ type Config struct {
 	TrustedProxies []string
 	// MaxBodyBytes bounds every request body (default 1 MiB).
 	MaxBodyBytes int64
-	SessionTTL   time.Duration // default 30 days
+	SessionTTL   time.Duration // absolute limit of a session; default DefaultSessionTTL
+	SessionIdle  time.Duration // a session unused this long ends; default DefaultSessionIdle
 	Registry     *prometheus.Registry
 	Now          func() time.Time
 }
@@ -62,10 +70,11 @@ type Server struct {
 	sessions *sessionCache
 	progress *progressCache
 
-	throttles throttles
-	registry  *prometheus.Registry
-	requests  *prometheus.CounterVec
-	latency   *prometheus.HistogramVec
+	throttles   throttles
+	crossOrigin *http.CrossOriginProtection
+	registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -84,7 +93,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = 30 * 24 * time.Hour
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -102,8 +114,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, course: cfg.Course, grader: cfg.Grader, pool: cfg.Pool, logger: cfg.Logger,
 		views: v, assets: assets, sessions: newSessionCache(), progress: newProgressCache(),
-		throttles: newThrottles(cfg.Now),
-		registry:  cfg.Registry, closing: make(chan struct{})}
+		throttles: newThrottles(cfg.Now), crossOrigin: http.NewCrossOriginProtection(),
+		registry: cfg.Registry, closing: make(chan struct{})}
 	if cfg.Pool != nil {
 		cfg.Pool.OnFinish(s.progress.forget)
 		s.hub = cfg.Pool.Hub()

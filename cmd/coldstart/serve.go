@@ -324,7 +324,7 @@ func (m *Main) loadCourse(ctx context.Context, logger *slog.Logger) (server.Cour
 	return server.StaticCourse{C: c}, nil
 }
 
-// sweepSessions deletes expired sessions every hour.
+// sweepSessions deletes expired and idle sessions every hour.
 func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -333,7 +333,7 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			if _, err := st.DeleteExpiredSessions(ctx, server.DefaultSessionIdle); err != nil && ctx.Err() == nil {
 				logger.Warn("delete expired sessions", slog.Any("err", err))
 			}
 		}
