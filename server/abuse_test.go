@@ -2,10 +2,13 @@ package server_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"coldstart/server"
 )
@@ -97,5 +100,60 @@ func TestFailuresElsewhereNeverLockOutTheOwner(t *testing.T) {
 	resp, body = signInFrom(owner, "192.0.2.10", "victim@example.com", "correct horse battery")
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the owner, from a clean address, with the right password: %d\n%.500s", resp.StatusCode, body)
+	}
+}
+
+func TestLiveStreamsPerUserAreBounded(t *testing.T) {
+	h := newHarness(t, false) // no workers: the grading stays queued and its stream open
+	c := h.client()
+	c.signUp("a@example.com")
+	resp, out := c.post("/exercises/tiny-grid/submit", url.Values{"csrf": {c.csrf}, "body": {"{}"}}, "application/json")
+	expect(t, resp, out, 202)
+	id := regexp.MustCompile(`"id":(\d+)`).FindStringSubmatch(out)[1]
+	open := func() *http.Response {
+		t.Helper()
+		resp, err := c.http.Get(h.ts.URL + "/submissions/" + id + "/events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+	var streams []*http.Response
+	for range 4 {
+		r := open()
+		if r.StatusCode != 200 || r.Header.Get("Content-Type") != "text/event-stream" {
+			t.Fatalf("stream %d: %d %s", len(streams)+1, r.StatusCode, r.Header.Get("Content-Type"))
+		}
+		streams = append(streams, r)
+	}
+	extra := open()
+	b, _ := io.ReadAll(extra.Body)
+	extra.Body.Close()
+	expect(t, extra, string(b), http.StatusTooManyRequests, "Too many live gradings open", "Close some of those pages")
+
+	// Another account is not affected.
+	other := h.client()
+	other.signUp("b@example.com")
+	resp, body := other.get("/progress")
+	expect(t, resp, body, 200)
+
+	// Closing one frees its place.
+	streams[0].Body.Close()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		r := open()
+		if r.StatusCode == 200 {
+			r.Body.Close()
+			break
+		}
+		io.Copy(io.Discard, r.Body)
+		r.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("a closed stream's place was never freed")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, r := range streams[1:] {
+		r.Body.Close()
 	}
 }

@@ -72,6 +72,7 @@ type Server struct {
 
 	throttles   throttles
 	crossOrigin *http.CrossOriginProtection
+	streams     streamCounts
 	registry    *prometheus.Registry
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
