@@ -47,6 +47,10 @@ type Config struct {
 	// whose X-Forwarded-For or X-Real-IP header names the client. Empty:
 	// no forwarded header is believed and the client is the peer address.
 	TrustedProxies []string
+	// MetricsToken, when set, lets /metrics and the details of /readyz be
+	// read on the public listener with Authorization: Bearer MetricsToken.
+	// Without it they are only on OpsHandler.
+	MetricsToken string
 	// MaxBodyBytes bounds every request body (default 1 MiB).
 	MaxBodyBytes int64
 	SessionTTL   time.Duration // absolute limit of a session; default DefaultSessionTTL

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -47,7 +48,11 @@ type Main struct {
 	SecureCookies  bool
 	// TrustedProxies are the proxies whose forwarded headers name the client.
 	TrustedProxies []string
-	LogLevel       string
+	// MetricsAddr, when set, is a second listener for /metrics and a
+	// detailed /readyz; MetricsToken opens them on the main one.
+	MetricsAddr  string
+	MetricsToken string
+	LogLevel     string
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
@@ -107,6 +112,8 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&m.SecureCookies, "secure-cookies", secure, "mark cookies Secure, for a server behind a TLS proxy (COLDSTART_SECURE_COOKIES)")
 	proxies := env("COLDSTART_TRUSTED_PROXIES", "")
 	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none (COLDSTART_TRUSTED_PROXIES)")
+	fs.StringVar(&m.MetricsAddr, "metrics-addr", env("COLDSTART_METRICS_ADDR", ""), "address of a separate listener for /metrics and a detailed /readyz, e.g. 127.0.0.1:9090 (COLDSTART_METRICS_ADDR)")
+	m.MetricsToken = os.Getenv("COLDSTART_METRICS_TOKEN")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -197,6 +204,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Addr, err)
 	}
 	defer ln.Close()
+	var opsLn net.Listener
+	if m.MetricsAddr != "" {
+		if opsLn, err = net.Listen("tcp", m.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", m.MetricsAddr, err)
+		}
+		defer opsLn.Close()
+	}
 
 	st, err := store.Open(ctx, m.DB)
 	if err != nil {
@@ -251,7 +265,7 @@ func (m *Main) Run(ctx context.Context) error {
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
-		TrustedProxies: m.TrustedProxies, Registry: registry})
+		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry})
 	if err != nil {
 		return err
 	}
@@ -266,6 +280,13 @@ func (m *Main) Run(ctx context.Context) error {
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("db", m.DB),
 		slog.String("course", source.Course().Title), slog.Int("workers", m.Workers),
 		slog.Duration("startup", time.Since(start)))
+	if opsLn != nil {
+		ops := &http.Server{Handler: srv.OpsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		go func() { _ = ops.Serve(opsLn) }()
+		defer ops.Close()
+		logger.Info("serving metrics", slog.String("addr", opsLn.Addr().String()))
+	}
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -153,5 +154,38 @@ func TestServeShutsDownAndRequeues(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("server still answers after shutdown: %v", err)
+	}
+}
+
+func TestServeMetricsListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsAddr := ln.Addr().String()
+	ln.Close()
+	base, _ := startServer(t, &Main{Grader: &slowGrader{started: make(chan struct{})}, Workers: 1, MetricsAddr: opsAddr})
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	get(base + "/healthz")
+	if code, body := get("http://" + opsAddr + "/metrics"); code != 200 || !strings.Contains(body, "coldstart_http_requests_total") {
+		t.Fatalf("metrics listener /metrics: %d %.200s", code, body)
+	}
+	if code, body := get("http://" + opsAddr + "/readyz"); code != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("metrics listener /readyz: %d %s", code, body)
+	}
+	if code, _ := get(base + "/metrics"); code != 404 {
+		t.Fatalf("main listener /metrics: %d, want 404", code)
+	}
+	if code, body := get(base + "/readyz"); code != 200 || body != "{\"status\":\"ready\"}\n" {
+		t.Fatalf("main listener /readyz: %d %q", code, body)
 	}
 }
