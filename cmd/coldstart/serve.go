@@ -95,7 +95,7 @@ func env(name, def string) string {
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&m.Addr, "addr", env("COLDSTART_ADDR", ":8080"), "address to listen on (COLDSTART_ADDR)")
+	fs.StringVar(&m.Addr, "addr", env("COLDSTART_ADDR", "127.0.0.1:8080"), "address to listen on; the default is reachable from this machine only, :8080 listens on every interface (COLDSTART_ADDR)")
 	fs.StringVar(&m.DB, "db", env("COLDSTART_DB", "coldstart.db"), "SQLite database file (COLDSTART_DB)")
 	fs.StringVar(&m.Course, "course", env("COLDSTART_COURSE", ""), "course directory; empty serves the built-in course (COLDSTART_COURSE)")
 	watchDefault, _ := strconv.ParseBool(env("COLDSTART_WATCH", "false"))

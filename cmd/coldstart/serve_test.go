@@ -85,7 +85,7 @@ func TestServeFlags(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
 			}
-			if tt.name == "Defaults" && (m.Addr != ":8080" || m.DB != "coldstart.db" || m.Signup != "open") {
+			if tt.name == "Defaults" && (m.Addr != "127.0.0.1:8080" || m.DB != "coldstart.db" || m.Signup != "open") {
 				t.Fatalf("defaults: %+v", m)
 			}
 			if tt.name == "Defaults" && len(m.TrustedProxies) != 0 {
