@@ -139,15 +139,29 @@ func (s *Server) parseForm(c *gin.Context) bool {
 	return false
 }
 
-// checkCSRF requires the page's CSRF token on every request that changes
-// something.
+// checkCSRF refuses state-changing requests that a browser sent from
+// another site (Go's CrossOriginProtection: Sec-Fetch-Site, else Origin
+// against Host), so anonymous pages need no token and no cookie. A
+// signed-in user's forms also carry a token derived from the session, for
+// browsers that send neither header.
 func (s *Server) checkCSRF(c *gin.Context) {
 	switch c.Request.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		c.Next()
 		return
 	}
+	if err := s.crossOrigin.Check(c.Request); err != nil {
+		s.logger.InfoContext(c.Request.Context(), "cross-site request refused", slog.String("request_id", c.GetString(ctxRequestID)),
+			slog.String("path", c.Request.URL.Path), slog.String("origin", c.GetHeader("Origin")), slog.String("sec_fetch_site", c.GetHeader("Sec-Fetch-Site")))
+		s.fail(c, http.StatusForbidden, "This form came from another site",
+			"Coldstart only accepts forms sent from its own pages, so nothing was saved. Open this server's page yourself and try again there.")
+		return
+	}
 	if !s.parseForm(c) {
+		return
+	}
+	if currentUser(c) == nil {
+		c.Next()
 		return
 	}
 	got := c.Request.PostFormValue("csrf")
@@ -155,12 +169,8 @@ func (s *Server) checkCSRF(c *gin.Context) {
 		got = c.GetHeader("X-CSRF-Token")
 	}
 	if !csrfValid(c, got) {
-		if c.GetBool(ctxExpired) {
-			s.fail(c, http.StatusForbidden, "Your session has expired", "Sign in again, then repeat what you were doing. Nothing was saved.")
-			return
-		}
 		s.fail(c, http.StatusForbidden, "This form has expired",
-			"The page was open too long or was sent from somewhere else, so nothing was saved. Reload the page and try again.")
+			"The page was open too long or you signed in again since, so nothing was saved. Reload the page and try again.")
 		return
 	}
 	c.Next()

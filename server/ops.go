@@ -2,11 +2,16 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"coldstart/server/auth"
+	"coldstart/server/store"
 )
 
 // healthz says the process is alive.
@@ -16,22 +21,70 @@ func (s *Server) healthz(c *gin.Context) {
 }
 
 // readyz says whether the server can do its work: the database answers and
-// a course is loaded. The grader's state is reported; without a container
-// engine the server still serves lessons and quizzes, so it stays ready.
+// a course is loaded. Everyone gets the status; what each part reported,
+// which may hold internal error text, goes only to admins, to holders of
+// the metrics token and to the operations listener.
 func (s *Server) readyz(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), 3*time.Second)
-	defer cancel()
-	checks := s.ready(ctx)
-	code := http.StatusOK
-	if checks["database"] != "ok" || checks["course"] == "not loaded" {
-		code = http.StatusServiceUnavailable
-	}
-	c.Header("Cache-Control", "no-store")
-	c.JSON(code, checks)
+	s.serveReady(c.Writer, c.Request, s.opsAuthorized(c.Request) || isAdmin(currentUser(c)))
 }
 
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, details bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	checks := s.ready(ctx)
+	code, status := http.StatusOK, "ready"
+	if checks["database"] != "ok" || checks["course"] == "not loaded" {
+		code, status = http.StatusServiceUnavailable, "unavailable"
+	}
+	out := map[string]any{"status": status}
+	if details {
+		out["checks"] = checks
+	}
+	b, _ := json.Marshal(out)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+func isAdmin(u *store.User) bool { return u != nil && u.Role == store.RoleAdmin }
+
+// opsAuthorized reports whether the request carries the metrics token.
+func (s *Server) opsAuthorized(r *http.Request) bool {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	return ok && s.cfg.MetricsToken != "" && auth.Equal(tok, s.cfg.MetricsToken)
+}
+
+// metrics serves Prometheus metrics on the public listener only to holders
+// of the metrics token; without a token they are only on OpsHandler.
 func (s *Server) metrics(c *gin.Context) {
-	promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{}).ServeHTTP(c.Writer, c.Request)
+	if s.cfg.MetricsToken == "" {
+		s.fail(c, http.StatusNotFound, "Not here", "Metrics are served on the operations listener (--metrics-addr).")
+		return
+	}
+	if !s.opsAuthorized(c.Request) {
+		c.Header("WWW-Authenticate", `Bearer realm="metrics"`)
+		s.fail(c, http.StatusUnauthorized, "A token is needed", "Send the metrics token as Authorization: Bearer TOKEN.")
+		return
+	}
+	s.promHandler().ServeHTTP(c.Writer, c.Request)
+}
+
+func (s *Server) promHandler() http.Handler {
+	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
+}
+
+// OpsHandler serves /metrics, /readyz with details and /healthz, for a
+// listener that only operators reach (--metrics-addr).
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.promHandler())
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { s.serveReady(w, r, true) })
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	return mux
 }
 
 // static serves embedded assets under their content-hashed URLs.

@@ -17,10 +17,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"coldstart/content"
-	"coldstart/server/auth"
 	"coldstart/server/grading"
 	"coldstart/server/store"
 	"coldstart/web"
+)
+
+// Session limits: a session ends DefaultSessionTTL after sign-in, or
+// earlier when it has not been used for DefaultSessionIdle.
+const (
+	DefaultSessionTTL  = 30 * 24 * time.Hour
+	DefaultSessionIdle = 7 * 24 * time.Hour
 )
 
 // Config is what a Server needs.
@@ -37,9 +43,18 @@ type Config struct {
 	// SecureCookies marks cookies Secure even when the request did not come
 	// over TLS (behind a TLS-terminating proxy).
 	SecureCookies bool
+	// TrustedProxies lists the addresses or CIDR ranges of reverse proxies
+	// whose X-Forwarded-For or X-Real-IP header names the client. Empty:
+	// no forwarded header is believed and the client is the peer address.
+	TrustedProxies []string
+	// MetricsToken, when set, lets /metrics and the details of /readyz be
+	// read on the public listener with Authorization: Bearer MetricsToken.
+	// Without it they are only on OpsHandler.
+	MetricsToken string
 	// MaxBodyBytes bounds every request body (default 1 MiB).
 	MaxBodyBytes int64
-	SessionTTL   time.Duration // default 30 days
+	SessionTTL   time.Duration // absolute limit of a session; default DefaultSessionTTL
+	SessionIdle  time.Duration // a session unused this long ends; default DefaultSessionIdle
 	Registry     *prometheus.Registry
 	Now          func() time.Time
 }
@@ -59,11 +74,12 @@ type Server struct {
 	sessions *sessionCache
 	progress *progressCache
 
-	ipLimit      *auth.Limiter
-	accountLimit *auth.Limiter
-	registry     *prometheus.Registry
-	requests     *prometheus.CounterVec
-	latency      *prometheus.HistogramVec
+	throttles   throttles
+	crossOrigin *http.CrossOriginProtection
+	streams     streamCounts
+	registry    *prometheus.Registry
+	requests    *prometheus.CounterVec
+	latency     *prometheus.HistogramVec
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -82,7 +98,10 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = 1 << 20
 	}
 	if cfg.SessionTTL <= 0 {
-		cfg.SessionTTL = 30 * 24 * time.Hour
+		cfg.SessionTTL = DefaultSessionTTL
+	}
+	if cfg.SessionIdle <= 0 {
+		cfg.SessionIdle = DefaultSessionIdle
 	}
 	if cfg.Registry == nil {
 		cfg.Registry = prometheus.NewRegistry()
@@ -90,7 +109,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	assets, err := web.LoadAssets(map[string][]byte{"app.css": []byte("\n/* Code highlighting */\n" + content.HighlightCSS())})
+	assets, err := web.LoadAssets(map[string][]byte{"app.css": []byte("\n/* Code highlighting */\n" + content.HighlightCSS() + barWidthCSS())})
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +119,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: cfg.Store, course: cfg.Course, grader: cfg.Grader, pool: cfg.Pool, logger: cfg.Logger,
 		views: v, assets: assets, sessions: newSessionCache(), progress: newProgressCache(),
-		ipLimit: auth.NewLimiter(20, 10*time.Minute), accountLimit: auth.NewLimiter(8, 10*time.Minute),
+		throttles: newThrottles(cfg.Now), crossOrigin: http.NewCrossOriginProtection(),
 		registry: cfg.Registry, closing: make(chan struct{})}
 	if cfg.Pool != nil {
 		cfg.Pool.OnFinish(s.progress.forget)
@@ -119,7 +138,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	_ = s.registry.Register(collectors.NewGoCollector())
 	_ = s.registry.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	s.engine = s.routes()
+	if s.engine, err = s.routes(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -147,13 +168,18 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 	return srv
 }
 
-func (s *Server) routes() *gin.Engine {
+func (s *Server) routes() (*gin.Engine, error) {
 	gin.SetMode(gin.ReleaseMode)
 	r := gin.New()
+	// gin trusts every proxy unless told otherwise; a client could then
+	// claim any address and escape the limits kept per address.
+	if err := r.SetTrustedProxies(s.cfg.TrustedProxies); err != nil {
+		return nil, fmt.Errorf("trusted proxies: %w", err)
+	}
 	r.RedirectTrailingSlash = true
 	r.HandleMethodNotAllowed = false
 	r.ContextWithFallback = true
-	r.Use(s.requestID, s.recoverPanic, s.accessLog, s.limitBody, s.loadSession, s.checkCSRF)
+	r.Use(s.securityHeaders, s.requestID, s.recoverPanic, s.accessLog, s.limitBody, s.loadSession, s.checkCSRF)
 
 	r.GET("/healthz", s.healthz)
 	r.GET("/readyz", s.readyz)
@@ -184,7 +210,7 @@ func (s *Server) routes() *gin.Engine {
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, "This page does not exist", "The address may be mistyped, or the page was moved.")
 	})
-	return r
+	return r, nil
 }
 
 // ready checks what /readyz reports.

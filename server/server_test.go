@@ -135,7 +135,8 @@ func loadMinimal(t testing.TB) *content.Course {
 	return c
 }
 
-func newHarness(t *testing.T, withPool bool) *harness {
+// newHarness starts a server on loopback; opts change its configuration.
+func newHarness(t *testing.T, withPool bool, opts ...func(*server.Config)) *harness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "test.db"))
@@ -151,7 +152,11 @@ func newHarness(t *testing.T, withPool bool) *harness {
 		done = make(chan struct{})
 		go func() { h.pool.Run(ctx); close(done) }()
 	}
-	h.srv, err = server.New(server.Config{Store: st, Course: course, Grader: h.grader, Pool: h.pool, Logger: logger, SignupOpen: true})
+	cfg := server.Config{Store: st, Course: course, Grader: h.grader, Pool: h.pool, Logger: logger, SignupOpen: true}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h.srv, err = server.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,10 +210,20 @@ func (c *client) get(path string) (*http.Response, string) {
 
 func (c *client) post(path string, form url.Values, accept string) (*http.Response, string) {
 	c.h.t.Helper()
+	hdr := http.Header{}
+	if accept != "" {
+		hdr.Set("Accept", accept)
+	}
+	return c.postWith(path, form, hdr)
+}
+
+// postWith sends a form with extra request headers.
+func (c *client) postWith(path string, form url.Values, hdr http.Header) (*http.Response, string) {
+	c.h.t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, c.h.ts.URL+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if accept != "" {
-		req.Header.Set("Accept", accept)
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -259,7 +274,7 @@ func TestPages(t *testing.T) {
 		{"UnknownLesson", "/lessons/nope", 404, []string{"No such lesson"}},
 		{"UnknownStatic", "/static/app.0000.css", 404, nil},
 		{"Health", "/healthz", 200, []string{"ok"}},
-		{"Ready", "/readyz", 200, []string{`"database":"ok"`, `"course":"ok"`}},
+		{"Ready", "/readyz", 200, []string{`{"status":"ready"}`}},
 		{"ProgressNeedsSignIn", "/progress", 303, nil},
 		{"CohortNeedsSignIn", "/cohort", 303, nil},
 	}
@@ -281,9 +296,9 @@ func TestPages(t *testing.T) {
 			t.Fatalf("Cache-Control = %q", resp.Header.Get("Cache-Control"))
 		}
 	})
-	t.Run("Metrics", func(t *testing.T) {
+	t.Run("MetricsAreNotPublic", func(t *testing.T) {
 		resp, body := c.get("/metrics")
-		expect(t, resp, body, 200, "coldstart_http_requests_total", `route="/lessons/:slug"`)
+		expect(t, resp, body, 404, "operations listener")
 	})
 }
 
@@ -303,8 +318,6 @@ func TestAccounts(t *testing.T) {
 		code     int
 		contains string
 	}{
-		{"NoCSRF", url.Values{"email": {"a@example.com"}, "password": {"long enough"}}, 403, "This form has expired"},
-		{"BadCSRF", url.Values{"csrf": {"forged"}, "email": {"a@example.com"}, "password": {"long enough"}}, 403, "nothing was saved"},
 		{"BadEmail", url.Values{"csrf": {c.csrf}, "email": {"<script>alert(1)</script>"}, "password": {"long enough"}}, 400, "does not look like an email"},
 		{"ShortPassword", url.Values{"csrf": {c.csrf}, "email": {"a@example.com"}, "password": {"short"}}, 400, "at least 8 characters"},
 		{"TakenEmail", url.Values{"csrf": {c.csrf}, "email": {"ADMIN@example.com"}, "password": {"long enough"}}, 409, "already exists"},
@@ -352,7 +365,7 @@ func TestAccounts(t *testing.T) {
 		for i := 0; i < 9; i++ {
 			last, body = c.post("/signin", url.Values{"csrf": {c.csrf}, "email": {"victim@example.com"}, "password": {"guess " + string(rune('a'+i))}}, "")
 		}
-		expect(t, last, body, 429, "Too many sign-in attempts")
+		expect(t, last, body, 429, "Too many failed sign-ins to this account", "Try again in")
 	})
 }
 

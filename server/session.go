@@ -19,10 +19,7 @@ import (
 	"coldstart/server/store"
 )
 
-const (
-	sessionCookie = "coldstart_session"
-	csrfCookie    = "coldstart_csrf"
-)
+const sessionCookie = "coldstart_session"
 
 func currentUser(c *gin.Context) *store.User {
 	if v, ok := c.Get(ctxUser); ok {
@@ -46,25 +43,43 @@ func (s *Server) secure(c *gin.Context) bool {
 	return s.cfg.SecureCookies || c.Request.TLS != nil
 }
 
+// cookieName adds the __Host- prefix to Secure cookies: browsers then
+// accept the cookie only from this host over HTTPS, for the whole site, so a
+// neighbouring subdomain cannot plant one.
+func (s *Server) cookieName(c *gin.Context, name string) string {
+	if s.secure(c) {
+		return "__Host-" + name
+	}
+	return name
+}
+
+func (s *Server) cookie(c *gin.Context, name string) (string, bool) {
+	ck, err := c.Request.Cookie(s.cookieName(c, name))
+	if err != nil {
+		return "", false
+	}
+	return ck.Value, true
+}
+
 func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
-	http.SetCookie(c.Writer, &http.Cookie{Name: name, Value: value, Path: "/", MaxAge: maxAge,
+	http.SetCookie(c.Writer, &http.Cookie{Name: s.cookieName(c, name), Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.secure(c), SameSite: http.SameSiteLaxMode})
 }
 
 // loadSession finds the signed-in user, if any, and the CSRF token of the
-// page.
+// page. Visitors get no cookie.
 func (s *Server) loadSession(c *gin.Context) {
 	if strings.HasPrefix(c.Request.URL.Path, "/static/") || c.Request.URL.Path == "/healthz" || c.Request.URL.Path == "/metrics" {
 		c.Next()
 		return
 	}
-	if ck, err := c.Request.Cookie(sessionCookie); err == nil && ck.Value != "" && len(ck.Value) <= 128 {
-		u, err := s.sessionUser(c.Request.Context(), ck.Value)
+	if token, ok := s.cookie(c, sessionCookie); ok && token != "" && len(token) <= 128 {
+		u, err := s.sessionUser(c.Request.Context(), token)
 		switch {
 		case err == nil:
 			c.Set(ctxUser, u)
-			c.Set(ctxToken, ck.Value)
-			c.Set(ctxCSRF, sessionCSRF(ck.Value))
+			c.Set(ctxToken, token)
+			c.Set(ctxCSRF, sessionCSRF(token))
 			c.Next()
 			return
 		case errors.Is(err, store.ErrExpired):
@@ -76,14 +91,6 @@ func (s *Server) loadSession(c *gin.Context) {
 			s.internal(c, err)
 			return
 		}
-	}
-	// Visitors: a random token in a cookie, repeated in every form.
-	if ck, err := c.Request.Cookie(csrfCookie); err == nil && len(ck.Value) >= 32 && len(ck.Value) <= 64 {
-		c.Set(ctxCSRF, ck.Value)
-	} else if c.Request.Method == http.MethodGet {
-		t := auth.NewToken()
-		s.setCookie(c, csrfCookie, t, 0)
-		c.Set(ctxCSRF, t)
 	}
 	c.Next()
 }
@@ -117,7 +124,7 @@ func (s *Server) sessionUser(ctx context.Context, token string) (*store.User, er
 		}
 		return e.user, nil
 	}
-	u, expires, err := s.store.SessionUser(ctx, []byte(key))
+	u, expires, err := s.store.SessionUser(ctx, []byte(key), s.cfg.SessionIdle)
 	if err != nil {
 		s.forgetSession(key)
 		return nil, err
@@ -148,8 +155,12 @@ func (s *Server) forgetUser(id int64) {
 	s.sessions.mu.Unlock()
 }
 
-// startSession signs a user in: a new random token, stored hashed.
+// startSession signs a user in: a new random token, stored hashed. The
+// session the browser had before, if any, is revoked.
 func (s *Server) startSession(c *gin.Context, u *store.User) error {
+	if err := s.endSession(c); err != nil {
+		return err
+	}
 	token := auth.NewToken()
 	if err := s.store.CreateSession(c.Request.Context(), u.ID, auth.HashToken(token), s.cfg.Now().Add(s.cfg.SessionTTL)); err != nil {
 		return err
@@ -163,14 +174,6 @@ type authData struct {
 	Email  string
 	Next   string
 	Error  string
-}
-
-// safeNext keeps a redirect target on this server.
-func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || len(next) > 512 {
-		return "/"
-	}
-	return next
 }
 
 func (s *Server) signinPage(c *gin.Context) {
@@ -240,12 +243,16 @@ func (s *Server) signin(c *gin.Context) {
 		s.authError(c, http.StatusBadRequest, d, "Enter your email and password.")
 		return
 	}
-	if ok, wait := s.ipLimit.Allow(clientIP(c)); !ok {
-		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-in attempts from your network. Try again in %s.", roundUp(wait)))
+	ip := clientIP(c)
+	fromAddr, ok, wait := s.throttles.signinAddr.Take(ip)
+	if !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many failed sign-ins from your network. Try again in %s.", waitText(wait)))
 		return
 	}
-	if ok, wait := s.accountLimit.Allow(email); !ok {
-		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-in attempts for this account. Try again in %s.", roundUp(wait)))
+	pair := email + "\x00" + ip
+	if _, ok, wait := s.throttles.signinPair.Take(pair); !ok {
+		fromAddr.Refund()
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many failed sign-ins to this account from your network. Try again in %s, or sign in from another network.", waitText(wait)))
 		return
 	}
 	u, err := s.store.UserByEmail(c.Request.Context(), email)
@@ -262,7 +269,10 @@ func (s *Server) signin(c *gin.Context) {
 		s.authError(c, http.StatusUnauthorized, d, "The email or the password is not right.")
 		return
 	}
-	s.accountLimit.Reset(email)
+	// A success costs nothing: the address gets its attempt back and the
+	// account's failures from this address are forgotten.
+	fromAddr.Refund()
+	s.throttles.signinPair.Forget(pair)
 	if err := s.startSession(c, u); err != nil {
 		s.internal(c, err)
 		return
@@ -279,8 +289,8 @@ func (s *Server) signup(c *gin.Context) {
 		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an account.")
 		return
 	}
-	if ok, wait := s.ipLimit.Allow(clientIP(c)); !ok {
-		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many attempts from your network. Try again in %s.", roundUp(wait)))
+	if _, ok, wait := s.throttles.signup.Take(clientIP(c)); !ok {
+		s.authError(c, http.StatusTooManyRequests, d, fmt.Sprintf("Too many sign-ups from your network. Try again in %s.", waitText(wait)))
 		return
 	}
 	email, err := auth.NormalizeEmail(d.Email)
@@ -310,25 +320,27 @@ func (s *Server) signup(c *gin.Context) {
 	c.Redirect(http.StatusSeeOther, d.Next)
 }
 
+// endSession revokes the request's session, if it has one.
+func (s *Server) endSession(c *gin.Context) error {
+	tok := c.GetString(ctxToken)
+	if tok == "" {
+		return nil
+	}
+	key := auth.HashToken(tok)
+	if err := s.store.DeleteSession(c.Request.Context(), key); err != nil {
+		return err
+	}
+	s.forgetSession(string(key))
+	return nil
+}
+
 func (s *Server) signout(c *gin.Context) {
-	if tok := c.GetString(ctxToken); tok != "" {
-		key := auth.HashToken(tok)
-		if err := s.store.DeleteSession(c.Request.Context(), key); err != nil {
-			s.internal(c, err)
-			return
-		}
-		s.forgetSession(string(key))
+	if err := s.endSession(c); err != nil {
+		s.internal(c, err)
+		return
 	}
 	s.setCookie(c, sessionCookie, "", -1)
 	c.Redirect(http.StatusSeeOther, "/")
-}
-
-func roundUp(d time.Duration) string {
-	m := int((d + time.Minute - 1) / time.Minute)
-	if m <= 1 {
-		return "a minute"
-	}
-	return fmt.Sprintf("%d minutes", m)
 }
 
 func capitalize(s string) string {

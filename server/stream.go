@@ -50,6 +50,14 @@ func (s *Server) submissionEvents(c *gin.Context) {
 	if _, err := s.ownSubmission(c, n); err != nil {
 		return
 	}
+	user := currentUser(c).ID
+	if !s.streams.acquire(user) {
+		c.Header("Retry-After", "10")
+		s.fail(c, http.StatusTooManyRequests, "Too many live gradings open",
+			fmt.Sprintf("You are following %d gradings live already, the most one account may. Close some of those pages or tabs, then reload this one.", maxStreamsPerUser))
+		return
+	}
+	defer s.streams.release(user)
 	// Subscribe before reading the status again, so no step is missed.
 	replay, updates, stop := s.hub.Subscribe(n)
 	defer stop()

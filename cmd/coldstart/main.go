@@ -15,7 +15,7 @@ import (
 const usageText = `coldstart — a self-hosted course on serverless containers
 
 Usage:
-  coldstart serve [--addr :8080] [--db coldstart.db] [--course DIR] [--watch]
+  coldstart serve [--addr 127.0.0.1:8080] [--db coldstart.db] [--course DIR] [--watch]
   coldstart grade --exercise ID [--seed N] [--course DIR] FILE|-
   coldstart check [DIR]
   coldstart init DIR

@@ -10,10 +10,13 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -43,7 +46,13 @@ type Main struct {
 	Workers        int
 	GradingTimeout time.Duration
 	SecureCookies  bool
-	LogLevel       string
+	// TrustedProxies are the proxies whose forwarded headers name the client.
+	TrustedProxies []string
+	// MetricsAddr, when set, is a second listener for /metrics and a
+	// detailed /readyz; MetricsToken opens them on the main one.
+	MetricsAddr  string
+	MetricsToken string
+	LogLevel     string
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
@@ -86,7 +95,7 @@ func env(name, def string) string {
 func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&m.Addr, "addr", env("COLDSTART_ADDR", ":8080"), "address to listen on (COLDSTART_ADDR)")
+	fs.StringVar(&m.Addr, "addr", env("COLDSTART_ADDR", "127.0.0.1:8080"), "address to listen on; the default is reachable from this machine only, :8080 listens on every interface (COLDSTART_ADDR)")
 	fs.StringVar(&m.DB, "db", env("COLDSTART_DB", "coldstart.db"), "SQLite database file (COLDSTART_DB)")
 	fs.StringVar(&m.Course, "course", env("COLDSTART_COURSE", ""), "course directory; empty serves the built-in course (COLDSTART_COURSE)")
 	watchDefault, _ := strconv.ParseBool(env("COLDSTART_WATCH", "false"))
@@ -101,6 +110,10 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.DurationVar(&m.GradingTimeout, "grading-timeout", timeout, "longest one grading may run, at most 60s (COLDSTART_GRADING_TIMEOUT)")
 	secure, _ := strconv.ParseBool(env("COLDSTART_SECURE_COOKIES", "false"))
 	fs.BoolVar(&m.SecureCookies, "secure-cookies", secure, "mark cookies Secure, for a server behind a TLS proxy (COLDSTART_SECURE_COOKIES)")
+	proxies := env("COLDSTART_TRUSTED_PROXIES", "")
+	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none (COLDSTART_TRUSTED_PROXIES)")
+	fs.StringVar(&m.MetricsAddr, "metrics-addr", env("COLDSTART_METRICS_ADDR", ""), "address of a separate listener for /metrics and a detailed /readyz, e.g. 127.0.0.1:9090 (COLDSTART_METRICS_ADDR)")
+	m.MetricsToken = os.Getenv("COLDSTART_METRICS_TOKEN")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,6 +124,9 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
 		return errUsage
+	}
+	if m.TrustedProxies, err = parseProxies(proxies); err != nil {
+		return err
 	}
 	return m.validate()
 }
@@ -131,6 +147,25 @@ func (m *Main) validate() error {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
 	}
 	return nil
+}
+
+// parseProxies reads a comma-separated list of IP addresses and CIDR
+// ranges.
+func parseProxies(list string) ([]string, error) {
+	var out []string
+	for _, p := range strings.Split(list, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				return nil, fmt.Errorf("--trusted-proxies: %q is neither an IP address nor a CIDR range like 10.0.0.0/8", p)
+			}
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // instanceName names this server for the sandbox: derived from the
@@ -169,6 +204,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("listen on %s: %w", m.Addr, err)
 	}
 	defer ln.Close()
+	var opsLn net.Listener
+	if m.MetricsAddr != "" {
+		if opsLn, err = net.Listen("tcp", m.MetricsAddr); err != nil {
+			return fmt.Errorf("listen on --metrics-addr %s: %w", m.MetricsAddr, err)
+		}
+		defer opsLn.Close()
+	}
 
 	st, err := store.Open(ctx, m.DB)
 	if err != nil {
@@ -222,7 +264,8 @@ func (m *Main) Run(ctx context.Context) error {
 	hub := grading.NewHub()
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
-		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies, Registry: registry})
+		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
+		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry})
 	if err != nil {
 		return err
 	}
@@ -237,6 +280,13 @@ func (m *Main) Run(ctx context.Context) error {
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("db", m.DB),
 		slog.String("course", source.Course().Title), slog.Int("workers", m.Workers),
 		slog.Duration("startup", time.Since(start)))
+	if opsLn != nil {
+		ops := &http.Server{Handler: srv.OpsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+			ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
+		go func() { _ = ops.Serve(opsLn) }()
+		defer ops.Close()
+		logger.Info("serving metrics", slog.String("addr", opsLn.Addr().String()))
+	}
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()
 	}
@@ -295,7 +345,7 @@ func (m *Main) loadCourse(ctx context.Context, logger *slog.Logger) (server.Cour
 	return server.StaticCourse{C: c}, nil
 }
 
-// sweepSessions deletes expired sessions every hour.
+// sweepSessions deletes expired and idle sessions every hour.
 func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 	t := time.NewTicker(time.Hour)
 	defer t.Stop()
@@ -304,7 +354,7 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if _, err := st.DeleteExpiredSessions(ctx); err != nil && ctx.Err() == nil {
+			if _, err := st.DeleteExpiredSessions(ctx, server.DefaultSessionIdle); err != nil && ctx.Err() == nil {
 				logger.Warn("delete expired sessions", slog.Any("err", err))
 			}
 		}

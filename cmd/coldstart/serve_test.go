@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,10 @@ func TestServeFlags(t *testing.T) {
 		{"WatchNeedsCourse", []string{"--watch"}, nil, false},
 		{"TooLongGrading", []string{"--grading-timeout", "5m"}, nil, false},
 		{"Arguments", []string{"extra"}, nil, false},
+		{"Proxies", []string{"--trusted-proxies", "10.0.0.0/8, 192.168.1.7,fd00::/8"}, nil, true},
+		{"ProxiesFromEnv", nil, map[string]string{"COLDSTART_TRUSTED_PROXIES": "172.16.0.0/12"}, true},
+		{"BadProxy", []string{"--trusted-proxies", "10.0.0.0/8,proxy.example"}, nil, false},
+		{"BadProxyRange", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -80,8 +85,17 @@ func TestServeFlags(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Fatalf("err = %v, want ok=%v", err, tt.ok)
 			}
-			if tt.name == "Defaults" && (m.Addr != ":8080" || m.DB != "coldstart.db" || m.Signup != "open") {
+			if tt.name == "Defaults" && (m.Addr != "127.0.0.1:8080" || m.DB != "coldstart.db" || m.Signup != "open") {
 				t.Fatalf("defaults: %+v", m)
+			}
+			if tt.name == "Defaults" && len(m.TrustedProxies) != 0 {
+				t.Fatalf("proxies trusted by default: %q", m.TrustedProxies)
+			}
+			if tt.name == "Proxies" && strings.Join(m.TrustedProxies, " ") != "10.0.0.0/8 192.168.1.7 fd00::/8" {
+				t.Fatalf("proxies: %q", m.TrustedProxies)
+			}
+			if tt.name == "ProxiesFromEnv" && strings.Join(m.TrustedProxies, " ") != "172.16.0.0/12" {
+				t.Fatalf("proxies from env: %q", m.TrustedProxies)
 			}
 			if tt.name == "FromEnv" && (m.Addr != ":9999" || m.Signup != "closed") {
 				t.Fatalf("env: %+v", m)
@@ -141,5 +155,38 @@ func TestServeShutsDownAndRequeues(t *testing.T) {
 	}
 	if _, err := http.Get(base + "/healthz"); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Fatalf("server still answers after shutdown: %v", err)
+	}
+}
+
+func TestServeMetricsListener(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opsAddr := ln.Addr().String()
+	ln.Close()
+	base, _ := startServer(t, &Main{Grader: &slowGrader{started: make(chan struct{})}, Workers: 1, MetricsAddr: opsAddr})
+	get := func(url string) (int, string) {
+		t.Helper()
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	get(base + "/healthz")
+	if code, body := get("http://" + opsAddr + "/metrics"); code != 200 || !strings.Contains(body, "coldstart_http_requests_total") {
+		t.Fatalf("metrics listener /metrics: %d %.200s", code, body)
+	}
+	if code, body := get("http://" + opsAddr + "/readyz"); code != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("metrics listener /readyz: %d %s", code, body)
+	}
+	if code, _ := get(base + "/metrics"); code != 404 {
+		t.Fatalf("main listener /metrics: %d, want 404", code)
+	}
+	if code, body := get(base + "/readyz"); code != 200 || body != "{\"status\":\"ready\"}\n" {
+		t.Fatalf("main listener /readyz: %d %q", code, body)
 	}
 }

@@ -63,31 +63,53 @@ func TestTokens(t *testing.T) {
 	}
 }
 
-func TestLimiter(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := auth.NewLimiter(3, time.Minute)
-	l.Now = func() time.Time { return now }
-	for i := 0; i < 3; i++ {
-		if ok, _ := l.Allow("ip"); !ok {
+func TestThrottle(t *testing.T) {
+	now := time.Unix(1000, 0)
+	th := auth.NewThrottle(3, time.Minute, 100)
+	th.Now = func() time.Time { return now }
+	for i := range 3 {
+		if _, ok, _ := th.Take("ip"); !ok {
 			t.Fatalf("attempt %d refused", i+1)
 		}
 	}
-	ok, wait := l.Allow("ip")
+	_, ok, wait := th.Take("ip")
 	if ok || wait != time.Minute {
-		t.Fatalf("fourth attempt: ok=%v wait=%v", ok, wait)
+		t.Fatalf("fourth attempt: ok=%v wait=%v, want refused for a minute", ok, wait)
 	}
-	if ok, _ := l.Allow("other"); !ok {
+	if _, ok, _ := th.Take("other"); !ok {
 		t.Fatal("keys are not independent")
 	}
-	now = now.Add(time.Minute)
-	if ok, _ := l.Allow("ip"); !ok {
-		t.Fatal("window did not slide")
+	now = now.Add(30 * time.Second)
+	if _, ok, wait := th.Take("ip"); ok || wait != 30*time.Second {
+		t.Fatalf("half a minute later: ok=%v wait=%v", ok, wait)
 	}
-	l.Reset("ip")
-	for i := 0; i < 3; i++ {
-		l.Allow("ip")
+	now = now.Add(30 * time.Second)
+	a, ok, _ := th.Take("ip")
+	if !ok {
+		t.Fatal("no attempt came back after a minute")
 	}
-	if ok, _ := l.Allow("ip"); ok {
-		t.Fatal("limit not enforced after reset")
+	a.Refund()
+	if _, ok, _ := th.Take("ip"); !ok {
+		t.Fatal("a refunded attempt was not given back")
+	}
+	th.Forget("ip")
+	for i := range 3 {
+		if _, ok, _ := th.Take("ip"); !ok {
+			t.Fatalf("after Forget, attempt %d refused", i+1)
+		}
+	}
+}
+
+func TestThrottleMemoryIsBounded(t *testing.T) {
+	th := auth.NewThrottle(1, time.Hour, 100)
+	for i := range 10000 {
+		th.Take(strings.Repeat("k", i%7) + string(rune(i)))
+	}
+	if n := th.Len(); n != 100 {
+		t.Fatalf("remembers %d keys, want at most 100", n)
+	}
+	// The most recently used keys survive.
+	if _, ok, _ := th.Take(strings.Repeat("k", 9999%7) + string(rune(9999))); ok {
+		t.Fatal("the most recent key was forgotten")
 	}
 }

@@ -90,13 +90,22 @@ func TestSessions(t *testing.T) {
 	}{
 		{"Valid", "tok", 0, nil},
 		{"Unknown", "other", 0, store.ErrNotFound},
+		{"UsedWithinIdleLimit", "tok", 9 * time.Minute, nil},
+		{"UsedAgainWithinIdleLimit", "tok", 9 * time.Minute, nil},
 		{"Expired", "tok", 2 * time.Hour, store.ErrExpired},
 		{"GoneAfterExpiry", "tok", 0, store.ErrNotFound},
+		{"IdleSessionExpired", "idle", 11 * time.Minute, store.ErrExpired},
+		{"GoneAfterIdle", "idle", 0, store.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.name == "IdleSessionExpired" {
+				if err := s.CreateSession(ctx, u.ID, []byte("idle"), now.Add(time.Hour)); err != nil {
+					t.Fatal(err)
+				}
+			}
 			now = now.Add(tt.advance)
-			got, _, err := s.SessionUser(ctx, []byte(tt.hash))
+			got, _, err := s.SessionUser(ctx, []byte(tt.hash), 10*time.Minute)
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("err = %v, want %v", err, tt.want)
 			}

@@ -137,24 +137,30 @@ func (s *Store) SetRole(ctx context.Context, id int64, role Role) error {
 
 // CreateSession records a session under the hash of its token.
 func (s *Store) CreateSession(ctx context.Context, userID int64, tokenHash []byte, expires time.Time) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
-		tokenHash, userID, s.now(), expires.UnixMilli())
+	now := s.now()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_seen_at) VALUES (?, ?, ?, ?, ?)`,
+		tokenHash, userID, now, expires.UnixMilli(), now)
 	if err != nil {
 		return fmt.Errorf("create session: %w", err)
 	}
 	return nil
 }
 
+// sessionTouchEvery is how stale a session's last use may be recorded, so
+// that reading a session is not a write every time.
+const sessionTouchEvery = time.Minute
+
 // SessionUser returns the account of the session with this token hash and
 // when the session expires: ErrNotFound when there is none, ErrExpired when
-// it has expired (and is then deleted).
-func (s *Store) SessionUser(ctx context.Context, tokenHash []byte) (*User, time.Time, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT u.id, u.email, u.role, u.password_hash, u.created_at, s.expires_at
+// it has expired or, with idle > 0, has not been used for idle (it is then
+// deleted). It records the use.
+func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, idle time.Duration) (*User, time.Time, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT u.id, u.email, u.role, u.password_hash, u.created_at, s.expires_at, s.last_seen_at
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash)
 	var u User
 	var role string
-	var created, expires int64
-	if err := row.Scan(&u.ID, &u.Email, &role, &u.PasswordHash, &created, &expires); err != nil {
+	var created, expires, seen int64
+	if err := row.Scan(&u.ID, &u.Email, &role, &u.PasswordHash, &created, &expires, &seen); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, time.Time{}, ErrNotFound
 		}
@@ -162,9 +168,15 @@ func (s *Store) SessionUser(ctx context.Context, tokenHash []byte) (*User, time.
 	}
 	u.Role = Role(role)
 	u.CreatedAt = fromMillis(created)
-	if expires <= s.now() {
+	now := s.now()
+	if expires <= now || idle > 0 && seen+idle.Milliseconds() <= now {
 		_ = s.DeleteSession(ctx, tokenHash)
 		return nil, time.Time{}, ErrExpired
+	}
+	if now-seen >= sessionTouchEvery.Milliseconds() {
+		if _, err := s.db.ExecContext(ctx, `UPDATE sessions SET last_seen_at = ? WHERE token_hash = ?`, now, tokenHash); err != nil {
+			return nil, time.Time{}, fmt.Errorf("record session use: %w", err)
+		}
 	}
 	return &u, fromMillis(expires), nil
 }
@@ -177,11 +189,25 @@ func (s *Store) DeleteSession(ctx context.Context, tokenHash []byte) error {
 	return nil
 }
 
-// DeleteExpiredSessions removes sessions past their expiry.
-func (s *Store) DeleteExpiredSessions(ctx context.Context) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, s.now())
+// DeleteExpiredSessions removes sessions past their expiry and, with
+// idle > 0, those not used for idle.
+func (s *Store) DeleteExpiredSessions(ctx context.Context, idle time.Duration) (int64, error) {
+	now := s.now()
+	q, args := `DELETE FROM sessions WHERE expires_at <= ?`, []any{now}
+	if idle > 0 {
+		q, args = q+` OR last_seen_at <= ?`, append(args, now-idle.Milliseconds())
+	}
+	res, err := s.db.ExecContext(ctx, q, args...)
 	if err != nil {
 		return 0, fmt.Errorf("delete expired sessions: %w", err)
 	}
 	return res.RowsAffected()
+}
+
+// DeleteUserSessions ends every session of an account.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+		return fmt.Errorf("delete sessions: %w", err)
+	}
+	return nil
 }
