@@ -170,6 +170,13 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	defer ln.Close()
 
+	// Held until the server stops: restore refuses while it is, and a
+	// second server on the same file refuses to start.
+	lock, err := store.LockDatabase(m.DB)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	st, err := store.Open(ctx, m.DB)
 	if err != nil {
 		return err
