@@ -182,6 +182,9 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	defer st.Close()
+	if u := st.Upgrade; u != nil {
+		logger.Info("database upgraded", slog.Int("from_schema", u.From), slog.Int("to_schema", u.To), slog.String("backup", u.Backup))
+	}
 	if n, err := st.RequeueInterrupted(ctx); err != nil {
 		return err
 	} else if n > 0 {
