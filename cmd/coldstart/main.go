@@ -22,6 +22,7 @@ Usage:
   coldstart labs build [--force]
   coldstart backup [--db coldstart.db] OUT
   coldstart restore [--db coldstart.db] IN
+  coldstart healthcheck [--addr :8080]
 
 Run "coldstart COMMAND -h" for the flags of a command.
 `
@@ -66,6 +67,8 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		err = runBackup(ctx, args[1:], s)
 	case "restore":
 		err = runRestore(ctx, args[1:], s)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args[1:], s)
 	case "help", "-h", "--help":
 		fmt.Fprint(s.Stdout, usageText)
 		return 0
