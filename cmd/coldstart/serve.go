@@ -47,6 +47,11 @@ type Main struct {
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
+	// BackupEvery, when more than 0, writes a backup into BackupDir that
+	// often and keeps the newest BackupKeep.
+	BackupEvery time.Duration
+	BackupDir   string
+	BackupKeep  int
 
 	// Grader replaces the grading engine (tests); nil builds the real one.
 	Grader grading.Grader
@@ -101,6 +106,14 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.DurationVar(&m.GradingTimeout, "grading-timeout", timeout, "longest one grading may run, at most 60s (COLDSTART_GRADING_TIMEOUT)")
 	secure, _ := strconv.ParseBool(env("COLDSTART_SECURE_COOKIES", "false"))
 	fs.BoolVar(&m.SecureCookies, "secure-cookies", secure, "mark cookies Secure, for a server behind a TLS proxy (COLDSTART_SECURE_COOKIES)")
+	every, err := time.ParseDuration(env("COLDSTART_BACKUP_EVERY", "0s"))
+	if err != nil {
+		return fmt.Errorf("COLDSTART_BACKUP_EVERY: %w", err)
+	}
+	fs.DurationVar(&m.BackupEvery, "backup-every", every, "write a verified backup this often, e.g. 6h; 0 turns it off (COLDSTART_BACKUP_EVERY)")
+	fs.StringVar(&m.BackupDir, "backup-dir", env("COLDSTART_BACKUP_DIR", ""), "directory for scheduled backups; empty: backups/ beside the database (COLDSTART_BACKUP_DIR)")
+	keep, _ := strconv.Atoi(env("COLDSTART_BACKUP_KEEP", "7"))
+	fs.IntVar(&m.BackupKeep, "backup-keep", keep, "scheduled backups to keep; older ones are removed (COLDSTART_BACKUP_KEEP)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -126,6 +139,12 @@ func (m *Main) validate() error {
 	}
 	if m.GradingTimeout <= 0 || m.GradingTimeout > 60*time.Second {
 		return fmt.Errorf("--grading-timeout must be more than 0 and at most 60s, not %s", m.GradingTimeout)
+	}
+	if m.BackupEvery < 0 || (m.BackupEvery > 0 && m.BackupEvery < time.Minute) {
+		return fmt.Errorf("--backup-every must be 0 (off) or at least 1m, not %s", m.BackupEvery)
+	}
+	if m.BackupKeep < 1 || m.BackupKeep > 1000 {
+		return fmt.Errorf("--backup-keep must be between 1 and 1000, not %d", m.BackupKeep)
 	}
 	if m.Watch && m.Course == "" {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
@@ -252,6 +271,18 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	go sweepSessions(poolCtx, st, logger)
+	if m.BackupEvery > 0 {
+		dir := m.BackupDir
+		if dir == "" {
+			dir = filepath.Join(filepath.Dir(m.DB), "backups")
+		}
+		keep := m.BackupKeep
+		if keep <= 0 {
+			keep = 7
+		}
+		b := &backupSchedule{store: st, dir: dir, keep: keep, interval: m.BackupEvery, logger: logger, now: time.Now}
+		go b.run(poolCtx)
+	}
 
 	select {
 	case <-ctx.Done():

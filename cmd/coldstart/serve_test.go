@@ -69,6 +69,11 @@ func TestServeFlags(t *testing.T) {
 		{"WatchNeedsCourse", []string{"--watch"}, nil, false},
 		{"TooLongGrading", []string{"--grading-timeout", "5m"}, nil, false},
 		{"Arguments", []string{"extra"}, nil, false},
+		{"Backups", []string{"--backup-every", "6h", "--backup-dir", "/tmp/b", "--backup-keep", "3"}, nil, true},
+		{"BackupsTooOften", []string{"--backup-every", "10s"}, nil, false},
+		{"BackupsNegative", []string{"--backup-every", "-1h"}, nil, false},
+		{"BackupKeepZero", []string{"--backup-every", "1h", "--backup-keep", "0"}, nil, false},
+		{"BadBackupEnv", nil, map[string]string{"COLDSTART_BACKUP_EVERY": "daily"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
