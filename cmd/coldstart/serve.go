@@ -23,6 +23,7 @@ import (
 	"coldstart/content/builtin"
 	"coldstart/grader"
 	"coldstart/grader/kinds"
+	"coldstart/grader/sandbox"
 	"coldstart/server"
 	"coldstart/server/grading"
 	"coldstart/server/store"
@@ -221,8 +222,10 @@ func (m *Main) Run(ctx context.Context) error {
 		defer wg.Done()
 		source, courseErr = m.loadCourse(watchCtx, logger)
 	}()
+	registry := prometheus.NewRegistry()
 	g := m.Grader
 	if g == nil {
+		sandbox.ObserveLabBuilds(newLabMetrics(registry).observe)
 		// Connecting to the container engine takes a moment; the server
 		// starts serving at once and gradings wait for the connection.
 		lg := newLazyGrader(grader.NewEngine(nil, logger, kinds.All()...))
@@ -247,7 +250,6 @@ func (m *Main) Run(ctx context.Context) error {
 		return courseErr
 	}
 
-	registry := prometheus.NewRegistry()
 	hub := grading.NewHub()
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
