@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,4 +38,19 @@ func (m *labMetrics) observe(b sandbox.LabBuild, took time.Duration, err error) 
 	}
 	m.builds.WithLabelValues(result).Inc()
 	m.duration.Observe(took.Seconds())
+}
+
+// engineUpGauge reports at each scrape whether the container engine
+// answers: 1 when it does, 0 when it does not (or is still connecting).
+func engineUpGauge(ready func(context.Context) error) prometheus.GaugeFunc {
+	return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "coldstart_container_engine_up",
+		Help: "1 when the container engine answers, 0 when gradings that run containers cannot start."},
+		func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			if ready(ctx) != nil {
+				return 0
+			}
+			return 1
+		})
 }

@@ -245,6 +245,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 		g = lg
 	}
+	registry.MustRegister(engineUpGauge(g.Ready))
 	wg.Wait()
 	if courseErr != nil {
 		return courseErr
