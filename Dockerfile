@@ -22,5 +22,9 @@ USER 65534:65534
 WORKDIR /data
 VOLUME ["/data"]
 EXPOSE 8080
+# No shell in the image: the exec form runs the binary, which checks
+# /healthz on loopback at the port COLDSTART_ADDR names.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["/usr/local/bin/coldstart", "healthcheck"]
 ENTRYPOINT ["/usr/local/bin/coldstart"]
 CMD ["serve"]

@@ -80,6 +80,7 @@ type Server struct {
 	registry    *prometheus.Registry
 	requests    *prometheus.CounterVec
 	latency     *prometheus.HistogramVec
+	streamsOpen *prometheus.GaugeVec
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -131,7 +132,9 @@ func New(cfg Config) (*Server, error) {
 		Help: "HTTP requests by route and status code."}, []string{"route", "code"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "coldstart_http_request_seconds",
 		Help: "HTTP request latency by route.", Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1}}, []string{"route"})
-	for _, c := range []prometheus.Collector{s.requests, s.latency} {
+	s.streamsOpen = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "coldstart_streams_open",
+		Help: "Server-sent event streams open now, by kind (grading: a page following a grading; reload: --watch)."}, []string{"kind"})
+	for _, c := range []prometheus.Collector{s.requests, s.latency, s.streamsOpen} {
 		if err := s.registry.Register(c); err != nil {
 			return nil, fmt.Errorf("register metrics: %w", err)
 		}

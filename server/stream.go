@@ -68,6 +68,8 @@ func (s *Server) submissionEvents(c *gin.Context) {
 		return
 	}
 	startStream(c)
+	s.streamsOpen.WithLabelValues("grading").Inc()
+	defer s.streamsOpen.WithLabelValues("grading").Dec()
 	done := func(sub *store.Submission) { _ = sendEvent(c, "", grading.Update{Type: "done", Verdict: sub.Verdict}) }
 	if sub.Status == store.JobDone {
 		done(sub)
@@ -149,6 +151,8 @@ func (s *Server) reloadEvents(c *gin.Context) {
 		changes = ch
 	}
 	startStream(c)
+	s.streamsOpen.WithLabelValues("reload").Inc()
+	defer s.streamsOpen.WithLabelValues("reload").Dec()
 	_, _ = fmt.Fprint(c.Writer, "retry: 1000\n\n")
 	c.Writer.Flush()
 	keep := time.NewTicker(25 * time.Second)

@@ -20,6 +20,9 @@ Usage:
   coldstart check [DIR]
   coldstart init DIR
   coldstart labs build [--force]
+  coldstart backup [--db coldstart.db] OUT
+  coldstart restore [--db coldstart.db] IN
+  coldstart healthcheck [--addr :8080]
 
 Run "coldstart COMMAND -h" for the flags of a command.
 `
@@ -60,6 +63,12 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		err = runInit(ctx, args[1:], s)
 	case "labs":
 		err = runLabs(ctx, args[1:], s)
+	case "backup":
+		err = runBackup(ctx, args[1:], s)
+	case "restore":
+		err = runRestore(ctx, args[1:], s)
+	case "healthcheck":
+		err = runHealthcheck(ctx, args[1:], s)
 	case "help", "-h", "--help":
 		fmt.Fprint(s.Stdout, usageText)
 		return 0

@@ -26,6 +26,7 @@ import (
 	"coldstart/content/builtin"
 	"coldstart/grader"
 	"coldstart/grader/kinds"
+	"coldstart/grader/sandbox"
 	"coldstart/server"
 	"coldstart/server/grading"
 	"coldstart/server/store"
@@ -56,6 +57,11 @@ type Main struct {
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
+	// BackupEvery, when more than 0, writes a backup into BackupDir that
+	// often and keeps the newest BackupKeep.
+	BackupEvery time.Duration
+	BackupDir   string
+	BackupKeep  int
 
 	// Grader replaces the grading engine (tests); nil builds the real one.
 	Grader grading.Grader
@@ -114,6 +120,14 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&proxies, "trusted-proxies", proxies, "comma-separated addresses or CIDR ranges of reverse proxies whose X-Forwarded-For names the client; empty trusts none (COLDSTART_TRUSTED_PROXIES)")
 	fs.StringVar(&m.MetricsAddr, "metrics-addr", env("COLDSTART_METRICS_ADDR", ""), "address of a separate listener for /metrics and a detailed /readyz, e.g. 127.0.0.1:9090 (COLDSTART_METRICS_ADDR)")
 	m.MetricsToken = os.Getenv("COLDSTART_METRICS_TOKEN")
+	every, err := time.ParseDuration(env("COLDSTART_BACKUP_EVERY", "0s"))
+	if err != nil {
+		return fmt.Errorf("COLDSTART_BACKUP_EVERY: %w", err)
+	}
+	fs.DurationVar(&m.BackupEvery, "backup-every", every, "write a verified backup this often, e.g. 6h; 0 turns it off (COLDSTART_BACKUP_EVERY)")
+	fs.StringVar(&m.BackupDir, "backup-dir", env("COLDSTART_BACKUP_DIR", ""), "directory for scheduled backups; empty: backups/ beside the database (COLDSTART_BACKUP_DIR)")
+	keep, _ := strconv.Atoi(env("COLDSTART_BACKUP_KEEP", "7"))
+	fs.IntVar(&m.BackupKeep, "backup-keep", keep, "scheduled backups to keep; older ones are removed (COLDSTART_BACKUP_KEEP)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -142,6 +156,12 @@ func (m *Main) validate() error {
 	}
 	if m.GradingTimeout <= 0 || m.GradingTimeout > 60*time.Second {
 		return fmt.Errorf("--grading-timeout must be more than 0 and at most 60s, not %s", m.GradingTimeout)
+	}
+	if m.BackupEvery < 0 || (m.BackupEvery > 0 && m.BackupEvery < time.Minute) {
+		return fmt.Errorf("--backup-every must be 0 (off) or at least 1m, not %s", m.BackupEvery)
+	}
+	if m.BackupKeep < 1 || m.BackupKeep > 1000 {
+		return fmt.Errorf("--backup-keep must be between 1 and 1000, not %d", m.BackupKeep)
 	}
 	if m.Watch && m.Course == "" {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
@@ -212,11 +232,21 @@ func (m *Main) Run(ctx context.Context) error {
 		defer opsLn.Close()
 	}
 
+	// Held until the server stops: restore refuses while it is, and a
+	// second server on the same file refuses to start.
+	lock, err := store.LockDatabase(m.DB)
+	if err != nil {
+		return err
+	}
+	defer lock.Unlock()
 	st, err := store.Open(ctx, m.DB)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if u := st.Upgrade; u != nil {
+		logger.Info("database upgraded", slog.Int("from_schema", u.From), slog.Int("to_schema", u.To), slog.String("backup", u.Backup))
+	}
 	if n, err := st.RequeueInterrupted(ctx); err != nil {
 		return err
 	} else if n > 0 {
@@ -234,8 +264,10 @@ func (m *Main) Run(ctx context.Context) error {
 		defer wg.Done()
 		source, courseErr = m.loadCourse(watchCtx, logger)
 	}()
+	registry := prometheus.NewRegistry()
 	g := m.Grader
 	if g == nil {
+		sandbox.ObserveLabBuilds(newLabMetrics(registry).observe)
 		// Connecting to the container engine takes a moment; the server
 		// starts serving at once and gradings wait for the connection.
 		lg := newLazyGrader(grader.NewEngine(nil, logger, kinds.All()...))
@@ -255,12 +287,12 @@ func (m *Main) Run(ctx context.Context) error {
 		}()
 		g = lg
 	}
+	registry.MustRegister(engineUpGauge(g.Ready))
 	wg.Wait()
 	if courseErr != nil {
 		return courseErr
 	}
 
-	registry := prometheus.NewRegistry()
 	hub := grading.NewHub()
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
@@ -292,6 +324,18 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	go sweepSessions(poolCtx, st, logger)
+	if m.BackupEvery > 0 {
+		dir := m.BackupDir
+		if dir == "" {
+			dir = filepath.Join(filepath.Dir(m.DB), "backups")
+		}
+		keep := m.BackupKeep
+		if keep <= 0 {
+			keep = 7
+		}
+		b := &backupSchedule{store: st, dir: dir, keep: keep, interval: m.BackupEvery, logger: logger, now: time.Now}
+		go b.run(poolCtx)
+	}
 
 	select {
 	case <-ctx.Done():

@@ -74,6 +74,11 @@ func TestServeFlags(t *testing.T) {
 		{"ProxiesFromEnv", nil, map[string]string{"COLDSTART_TRUSTED_PROXIES": "172.16.0.0/12"}, true},
 		{"BadProxy", []string{"--trusted-proxies", "10.0.0.0/8,proxy.example"}, nil, false},
 		{"BadProxyRange", []string{"--trusted-proxies", "10.0.0.0/33"}, nil, false},
+		{"Backups", []string{"--backup-every", "6h", "--backup-dir", "/tmp/b", "--backup-keep", "3"}, nil, true},
+		{"BackupsTooOften", []string{"--backup-every", "10s"}, nil, false},
+		{"BackupsNegative", []string{"--backup-every", "-1h"}, nil, false},
+		{"BackupKeepZero", []string{"--backup-every", "1h", "--backup-keep", "0"}, nil, false},
+		{"BadBackupEnv", nil, map[string]string{"COLDSTART_BACKUP_EVERY": "daily"}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

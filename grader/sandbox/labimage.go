@@ -51,7 +51,9 @@ func (s *Sandbox) LabImage(ctx context.Context) (string, error) {
 	if s.labImage != "" {
 		return s.labImage, nil
 	}
+	start := time.Now()
 	b, err := s.buildLab(ctx, false)
+	reportLabBuild(b, start, err)
 	if err != nil {
 		return "", err
 	}
@@ -64,7 +66,9 @@ func (s *Sandbox) LabImage(ctx context.Context) (string, error) {
 func (s *Sandbox) BuildLabImage(ctx context.Context, force bool) (LabBuild, error) {
 	s.labMu.Lock()
 	defer s.labMu.Unlock()
+	start := time.Now()
 	b, err := s.buildLab(ctx, force)
+	reportLabBuild(b, start, err)
 	if err == nil {
 		s.labImage = b.Image
 	}

@@ -54,9 +54,7 @@ type Pool struct {
 
 	onFinish atomic.Pointer[func(userID int64)]
 
-	gradings *prometheus.CounterVec
-	duration prometheus.Histogram
-	busy     prometheus.Gauge
+	metrics *metrics
 }
 
 // New returns a pool that grades the jobs in st against the exercises of
@@ -76,14 +74,7 @@ func New(st *store.Store, g Grader, course func() *content.Course, hub *Hub, opt
 	}
 	p := &Pool{store: st, grader: g, course: course, hub: hub, opts: opts, logger: opts.Logger,
 		wake: make(chan struct{}, opts.Workers)}
-	p.gradings = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coldstart_gradings_total",
-		Help: "Gradings finished, by verdict (pass, fail, error)."}, []string{"verdict"})
-	p.duration = prometheus.NewHistogram(prometheus.HistogramOpts{Name: "coldstart_grading_seconds",
-		Help: "Time from a worker taking a job to its verdict.", Buckets: []float64{.01, .05, .1, .5, 1, 2, 5, 10, 20, 40, 60}})
-	p.busy = prometheus.NewGauge(prometheus.GaugeOpts{Name: "coldstart_grading_workers_busy", Help: "Workers grading right now."})
-	if opts.Registerer != nil {
-		opts.Registerer.MustRegister(p.gradings, p.duration, p.busy)
-	}
+	p.metrics = newMetrics(st, opts.Registerer)
 	return p
 }
 
@@ -159,8 +150,8 @@ func (p *Pool) work(ctx, gradeCtx context.Context) {
 }
 
 func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
-	p.busy.Inc()
-	defer p.busy.Dec()
+	p.metrics.busy.Inc()
+	defer p.metrics.busy.Dec()
 	start := time.Now()
 	log := p.logger.With(slog.Int64("submission", sub.ID), slog.String("exercise", sub.Exercise))
 	p.hub.Reset(sub.ID)
@@ -170,7 +161,7 @@ func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
 	ex := findExercise(p.course(), sub.Exercise)
 	if ex == nil {
 		res = &grader.Result{Exercise: sub.Exercise, Status: grader.StatusError, Checks: []grader.Check{},
-			Reason: "this exercise is no longer part of the course, so it cannot be graded"}
+			Reason: exerciseRemovedReason}
 	} else {
 		res = p.grader.Grade(ctx, grader.Request{
 			Spec: SpecOf(ex), Seed: sub.Seed, Body: sub.Body,
@@ -208,8 +199,7 @@ func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
 	if f := p.onFinish.Load(); f != nil {
 		(*f)(sub.UserID)
 	}
-	p.gradings.WithLabelValues(string(res.Status)).Inc()
-	p.duration.Observe(time.Since(start).Seconds())
+	p.metrics.record(sub.Exercise, res, time.Since(start))
 	log.Info("graded", slog.String("verdict", string(res.Status)), slog.Float64("score", res.Score),
 		slog.Duration("took", time.Since(start)))
 	p.hub.Publish(sub.ID, Update{Type: "done", Verdict: string(res.Status)})

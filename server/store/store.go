@@ -11,7 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"sort"
+	"slices"
 	"time"
 
 	_ "github.com/mattn/go-sqlite3" // registers the "sqlite3" driver
@@ -36,11 +36,17 @@ type Store struct {
 	db *sql.DB
 	// Now returns the current time; tests replace it.
 	Now func() time.Time
+	// Upgrade is set when Open migrated an existing database forward.
+	Upgrade *Upgrade
 }
 
 // Open opens (creating if needed) the database at path and applies every
-// migration not yet applied.
+// migration not yet applied (see migrate).
 func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, migrationFS)
+}
+
+func open(ctx context.Context, path string, migrations fs.FS) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("no database path given")
 	}
@@ -61,7 +67,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	s := &Store{db: db, Now: time.Now}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, path, migrations); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("database %s: %w", path, err)
 	}
@@ -80,47 +86,73 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-// migrate applies the embedded migrations in name order, each in its own
-// transaction, recording each in schema_migrations.
-func (s *Store) migrate(ctx context.Context) error {
+// Upgrade describes the migrations Open applied to an existing database.
+type Upgrade struct {
+	From, To int // schema versions
+	// Backup is the copy of the database taken before migrating.
+	Backup string
+}
+
+// migrate brings the database to the schema of the migrations in fsys.
+// A database made by a newer binary (it has migrations fsys lacks) is
+// refused. A database that has data and lacks migrations is first copied
+// beside itself as DB.vN-TIME.bak (N: its schema version), then every
+// missing migration is applied in one transaction: a failure leaves the
+// database exactly as it was, at its old version.
+func (s *Store) migrate(ctx context.Context, path string, fsys fs.FS) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("create migrations table: %w", err)
 	}
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	known := migrationNames(fsys)
+	applied, err := appliedMigrations(ctx, s.db)
 	if err != nil {
 		return err
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.migrateOne(ctx, name); err != nil {
-			return fmt.Errorf("migration %s: %w", name, err)
+	if err := checkSchema(applied, known); err != nil {
+		return err
+	}
+	var pending []string
+	for _, name := range known {
+		if !slices.Contains(applied, name) {
+			pending = append(pending, name)
 		}
 	}
-	return nil
-}
-
-func (s *Store) migrateOne(ctx context.Context, name string) error {
+	if len(pending) == 0 {
+		return nil
+	}
+	if len(applied) > 0 {
+		from := SchemaVersion(applied)
+		backup := fmt.Sprintf("%s.v%d-%s.bak", path, from, s.Now().UTC().Format("20060102T150405.000Z"))
+		if _, err := s.Backup(ctx, backup); err != nil {
+			return fmt.Errorf("back up before upgrading from schema version %d (nothing was changed): %w", from, err)
+		}
+		s.Upgrade = &Upgrade{From: from, To: SchemaVersion(known), Backup: backup}
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
-		return err
-	}
-	if n > 0 {
-		return nil
-	}
-	body, err := fs.ReadFile(migrationFS, name)
+	// Read again inside the write transaction: another process may have
+	// migrated in the meantime.
+	applied, err = appliedMigrations(ctx, tx)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, s.now()); err != nil {
-		return err
+	for _, name := range pending {
+		if slices.Contains(applied, name) {
+			continue
+		}
+		body, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("migration %s (the database stays at schema version %d): %w", name, SchemaVersion(applied), err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, s.now()); err != nil {
+			return err
+		}
 	}
 	return tx.Commit()
 }

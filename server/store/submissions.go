@@ -192,3 +192,25 @@ func (s *Store) PendingCount(ctx context.Context, userID int64) (int, error) {
 	}
 	return n, nil
 }
+
+// QueueStats is the state of the grading queue.
+type QueueStats struct {
+	Queued, Running int
+	// OldestQueued is when the longest-waiting queued job was submitted;
+	// zero when none waits.
+	OldestQueued time.Time
+}
+
+// Queue reads the state of the grading queue in one statement (it is read
+// at every metrics scrape; submissions_queue covers it).
+func (s *Store) Queue(ctx context.Context) (QueueStats, error) {
+	var q QueueStats
+	var oldest int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(status = 'queued'), 0), COALESCE(SUM(status = 'running'), 0),
+		COALESCE(MIN(CASE WHEN status = 'queued' THEN created_at END), 0) FROM submissions WHERE status != 'done'`).Scan(&q.Queued, &q.Running, &oldest)
+	if err != nil {
+		return q, fmt.Errorf("queue: %w", err)
+	}
+	q.OldestQueued = fromMillis(oldest)
+	return q, nil
+}

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"coldstart/grader/sandbox"
+)
+
+func TestLabMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newLabMetrics(reg)
+	m.observe(sandbox.LabBuild{Image: "coldstart-lab:1", Built: true}, 3*time.Second, nil)
+	m.observe(sandbox.LabBuild{Image: "coldstart-lab:1"}, 20*time.Millisecond, nil)
+	m.observe(sandbox.LabBuild{Image: "coldstart-lab:1"}, 20*time.Millisecond, nil)
+	m.observe(sandbox.LabBuild{}, time.Second, errors.New("the lab programs could not be built"))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, s := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "coldstart_lab_image_builds_total":
+				got[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
+			case "coldstart_lab_image_build_seconds":
+				got["observed"] = float64(s.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	for k, want := range map[string]float64{"built": 1, "cached": 2, "failed": 1, "observed": 4} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], want, got)
+		}
+	}
+}
