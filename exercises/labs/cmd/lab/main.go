@@ -11,6 +11,7 @@ import (
 	"coldstart/exercises/labs/apiworker"
 	"coldstart/exercises/labs/awssim"
 	"coldstart/exercises/labs/pause"
+	"coldstart/exercises/labs/relay"
 	"coldstart/exercises/labs/reportreader"
 	"coldstart/exercises/labs/runworker"
 	"coldstart/exercises/labs/toolbox"
@@ -19,6 +20,7 @@ import (
 // programs maps a program name to its entry point, which returns the exit code.
 var programs = map[string]func(args []string) int{
 	"pause":         pause.Main,
+	"relay":         relay.Main,
 	"aws-sim":       awssim.Main,
 	"report-reader": reportreader.Main,
 	"api-worker":    apiworker.Main,
