@@ -172,6 +172,9 @@ func (g *Grading) LabImage(ctx context.Context) error {
 	if g.sandbox == nil {
 		return fmt.Errorf("no container engine is configured, so this exercise cannot be run")
 	}
+	if err := g.sandbox.Ping(ctx); err != nil {
+		return engineUnavailable(err)
+	}
 	_, err := g.sandbox.LabImage(ctx)
 	return err
 }

@@ -14,9 +14,10 @@ type Budget struct {
 	MemoryMB   int64
 }
 
-// DefaultBudget lets two gradings at their container cap run side by side,
-// within 8 GiB of container memory.
-var DefaultBudget = Budget{Containers: 48, MemoryMB: 8 << 10}
+// DefaultBudget lets two gradings at their container cap run side by side.
+// Memory counts the containers' limits, not what they use: 16 GiB holds two
+// task definitions of ten containers at the 1 GiB cap with room to spare.
+var DefaultBudget = Budget{Containers: 128, MemoryMB: 16 << 10}
 
 // budget is the shared account of a Budget.
 type budget struct {

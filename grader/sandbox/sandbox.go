@@ -29,10 +29,11 @@ type Limits struct {
 }
 
 // DefaultLimits are the caps used when none are configured. ECS runs at
-// most 10 containers in a task; a grading adds its own helpers (a relay, a
-// simulator, a second task for a rolling deploy), so 24 leaves room for every
+// most 10 containers in a task; the largest grading is a rolling deploy of
+// the subnet exercise (twice its desired count of tasks plus the other
+// network interfaces of each subnet, about 40), so 64 leaves room for every
 // exercise while no submission can flood the engine.
-var DefaultLimits = Limits{MaxMemoryMB: 1024, MaxNanoCPUs: 1e9, PidsLimit: 128, LogBytes: 8 << 10, MaxContainers: 24}
+var DefaultLimits = Limits{MaxMemoryMB: 1024, MaxNanoCPUs: 1e9, PidsLimit: 128, LogBytes: 8 << 10, MaxContainers: 64}
 
 // Options configure a sandbox.
 type Options struct {
