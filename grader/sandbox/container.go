@@ -56,6 +56,9 @@ type Container struct {
 // while the server's container budget is spent, and refuses a container
 // past the grading's cap.
 func (sc *Scope) Start(ctx context.Context, spec ContainerSpec) (*Container, error) {
+	if err := spec.validate(); err != nil {
+		return nil, err
+	}
 	if err := sc.reserve(spec.Name); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,9 @@ func (sc *Scope) Dialer(nw *Network) func(ctx context.Context, network, addr str
 		if network != "tcp" && network != "tcp4" {
 			return nil, fmt.Errorf("the relay carries TCP only, not %s", network)
 		}
+		if err := validAddr(addr); err != nil {
+			return nil, err
+		}
 		host, err := sc.relayHost(ctx, nw)
 		if err != nil {
 			return nil, err

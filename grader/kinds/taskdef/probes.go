@@ -42,9 +42,15 @@ func (r *runner) port(ctx context.Context) {
 	r.g.Running(id, "Requesting the app on its mapped port")
 	var ports []int64
 	for _, p := range r.appDef.PortMappings {
-		if p.ContainerPort != nil {
-			ports = append(ports, *p.ContainerPort)
+		if p.ContainerPort == nil {
+			continue
 		}
+		if n := *p.ContainerPort; n < 1 || n > 65535 {
+			r.fail(id, finding{field: cptr(r.appIndex, "/portMappings"), message: fmt.Sprintf("containerPort %d is not a TCP port (1-65535), so nothing can be sent to it", n),
+				expected: fmt.Sprintf("containerPort %d", r.sc.App.Port)})
+			return
+		}
+		ports = append(ports, *p.ContainerPort)
 	}
 	if len(ports) == 0 {
 		r.fail(id, finding{field: cptr(r.appIndex, "/portMappings"), message: "the app container maps no port, so a load balancer target group could not send it traffic",
