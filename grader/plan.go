@@ -33,7 +33,7 @@ type Plan struct {
 // busyRun is the reason of a run that ran out of its own time while no
 // verdict had been reached yet: what was measured is how long it had.
 func busyRun(had time.Duration) error {
-	return fmt.Errorf("the run phase had %.0f s and did not finish in them: the machine or its container engine was too slow for this grading; this attempt does not count", had.Seconds())
+	return fmt.Errorf("the run did not finish within the grading's time limit: it had %.1f s, and the machine or its container engine was too slow for this grading to end in them; this attempt does not count", had.Seconds())
 }
 
 // runPhase plays a plan's run phase on g. It returns an error only when the
