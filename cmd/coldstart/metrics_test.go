@@ -38,3 +38,32 @@ func TestLabMetrics(t *testing.T) {
 		}
 	}
 }
+
+func TestContainerMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := newContainerMetrics(reg)
+	m.observe(400*time.Millisecond, nil)
+	m.observe(3*time.Second, nil)
+	m.observe(time.Second, errors.New("no available IPv4 addresses"))
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, s := range mf.GetMetric() {
+			switch mf.GetName() {
+			case "coldstart_container_starts_total":
+				got[s.GetLabel()[0].GetValue()] = s.GetCounter().GetValue()
+			case "coldstart_container_start_seconds":
+				got["observed"] = float64(s.GetHistogram().GetSampleCount())
+				got["sum"] = s.GetHistogram().GetSampleSum()
+			}
+		}
+	}
+	for k, want := range map[string]float64{"started": 2, "failed": 1, "observed": 2, "sum": 3.4} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v (all: %v)", k, got[k], want, got)
+		}
+	}
+}
