@@ -269,6 +269,7 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		defer sb.Close()
 		sandbox.ObserveLabBuilds(newLabMetrics(registry).observe)
+		sandbox.ObserveContainerStarts(newContainerMetrics(registry).observe)
 		go logEngine(ctx, sb, logger)
 		engine := gradingEngine(sb, logger)
 		engine.TimeLimit = m.GradingTimeout

@@ -81,7 +81,9 @@ func (sc *Scope) Start(ctx context.Context, spec ContainerSpec) (*Container, err
 		return nil, fmt.Errorf("start container %s: %w", spec.Name, err)
 	}
 	c := &Container{Name: spec.Name, sb: sc.sb, memoryMB: mem}
+	began := time.Now()
 	id, err := sc.create(ctx, spec, img, mem, cpus)
+	reportContainerStart(began, err)
 	if id != "" {
 		c.ID = id
 	}
