@@ -41,7 +41,7 @@ func (g *engineGrader) Grade(ctx context.Context, req grader.Request) *grader.Re
 }
 
 func (g *engineGrader) Variant(grader.Spec, int64) (*grader.Variant, error) { return nil, nil }
-func (g *engineGrader) Form(grader.Spec) (*grader.Form, error)             { return nil, nil }
+func (g *engineGrader) Form(grader.Spec) (*grader.Form, error)              { return nil, nil }
 func (g *engineGrader) Ready(context.Context) error {
 	if g.up.Load() {
 		return nil
