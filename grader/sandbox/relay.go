@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -21,19 +20,20 @@ import (
 // pick by chance, and it never answers on any port itself.
 const relayName = "coldstart-relay"
 
-// relayReady matches exercises/labs/relay.Ready.
-const relayReady = 0x06
-
-// relayHost is the helper container of one network, started on first use.
+// relayHost is the helper container of one network, started on first use,
+// and the multiplexed relay running in it, started again if it ends.
 type relayHost struct {
 	once sync.Once
 	c    *Container
 	err  error
+
+	mu  sync.Mutex
+	mux *muxClient
 }
 
 // Dialer returns a dial function that reaches addresses inside nw: each
-// connection is a relay exec'd in a helper container on nw, its standard
-// streams carried by the Docker API. Nothing dials a container's address
+// connection is a stream of the relay exec'd once in a helper container on
+// nw, whose standard streams the Docker API carries. Nothing dials a container's address
 // from the grader, so grading works the same from the host, from inside a
 // container with the socket mounted, or against a remote engine.
 func (sc *Scope) Dialer(nw *Network) func(ctx context.Context, network, addr string) (net.Conn, error) {
@@ -44,11 +44,11 @@ func (sc *Scope) Dialer(nw *Network) func(ctx context.Context, network, addr str
 		if err := validAddr(addr); err != nil {
 			return nil, err
 		}
-		host, err := sc.relayHost(ctx, nw)
+		mux, err := sc.relay(ctx, nw)
 		if err != nil {
 			return nil, err
 		}
-		return host.dial(ctx, addr)
+		return mux.dial(ctx, addr)
 	}
 }
 
@@ -59,7 +59,9 @@ func (sc *Scope) Transport(nw *Network) *http.Transport {
 	return &http.Transport{Proxy: nil, DialContext: sc.Dialer(nw), DisableKeepAlives: true, DisableCompression: true}
 }
 
-func (sc *Scope) relayHost(ctx context.Context, nw *Network) (*Container, error) {
+// relay returns the running relay into nw, starting its container and its
+// exec when needed.
+func (sc *Scope) relay(ctx context.Context, nw *Network) (*muxClient, error) {
 	sc.mu.Lock()
 	h := sc.relays[nw.Name]
 	if h == nil {
@@ -73,70 +75,36 @@ func (sc *Scope) relayHost(ctx context.Context, nw *Network) (*Container, error)
 			h.err = fmt.Errorf("the relay into the grading network could not start: %w", h.err)
 		}
 	})
-	return h.c, h.err
+	if h.err != nil {
+		return nil, h.err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.mux != nil && h.mux.alive() {
+		return h.mux, nil
+	}
+	mux, err := h.c.startMux(ctx)
+	if err != nil {
+		return nil, err
+	}
+	h.mux = mux
+	return mux, nil
 }
 
-// dial runs one relay to addr in c.
-func (c *Container) dial(ctx context.Context, addr string) (net.Conn, error) {
-	ex, err := c.sb.docker.ExecCreate(ctx, c.ID, client.ExecCreateOptions{Cmd: []string{"/lab", "relay", addr},
+// startMux execs the multiplexed relay in c.
+func (c *Container) startMux(ctx context.Context) (*muxClient, error) {
+	ex, err := c.sb.docker.ExecCreate(ctx, c.ID, client.ExecCreateOptions{Cmd: []string{"/lab", "relay-mux"},
 		AttachStdin: true, AttachStdout: true, AttachStderr: true})
 	if err != nil {
-		return nil, fmt.Errorf("relay to %s: the engine refused the exec: %w", addr, err)
+		return nil, fmt.Errorf("the relay into the grading network: the engine refused the exec: %w", err)
 	}
-	att, err := c.sb.docker.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{})
+	att, err := c.sb.docker.ExecAttach(context.WithoutCancel(ctx), ex.ID, client.ExecAttachOptions{})
 	if err != nil {
-		return nil, fmt.Errorf("relay to %s: the engine refused to attach: %w", addr, err)
+		return nil, fmt.Errorf("the relay into the grading network: the engine refused to attach: %w", err)
 	}
-	rc := &relayConn{att: att, addr: addr, r: &demux{src: att.Reader}}
-	// The first byte says whether the relay connected.
-	type first struct {
-		b   byte
-		err error
-	}
-	got := make(chan first, 1)
-	go func() {
-		var b [1]byte
-		_, err := io.ReadFull(rc.r, b[:])
-		got <- first{b[0], err}
-	}()
-	select {
-	case f := <-got:
-		if f.err != nil || f.b != relayReady {
-			att.Close()
-			why := strings.TrimSpace(rc.r.stderr.String())
-			if why == "" {
-				why = fmt.Sprintf("the relay ended without connecting (%v)", f.err)
-			}
-			return nil, &net.OpError{Op: "dial", Net: "tcp", Err: errors.New("relay: " + why)}
-		}
-	case <-ctx.Done():
-		att.Close()
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Err: ctx.Err()}
-	}
-	return rc, nil
+	d := &demux{src: att.Reader}
+	return newMuxClient(d, att.Conn, att.Close, func() string { return strings.TrimSpace(d.stderr.String()) }), nil
 }
-
-// relayConn is one connection carried by an exec's standard streams.
-type relayConn struct {
-	att  client.ExecAttachResult
-	addr string
-	r    *demux
-}
-
-func (c *relayConn) Read(p []byte) (int, error)  { return c.r.Read(p) }
-func (c *relayConn) Write(p []byte) (int, error) { return c.att.Conn.Write(p) }
-func (c *relayConn) Close() error {
-	c.att.Close()
-	return nil
-}
-
-// CloseWrite ends the relay's standard input: the remote end reads EOF.
-func (c *relayConn) CloseWrite() error                  { return c.att.CloseWrite() }
-func (c *relayConn) LocalAddr() net.Addr                { return relayAddr("grader") }
-func (c *relayConn) RemoteAddr() net.Addr               { return relayAddr(c.addr) }
-func (c *relayConn) SetDeadline(t time.Time) error      { return c.att.Conn.SetDeadline(t) }
-func (c *relayConn) SetReadDeadline(t time.Time) error  { return c.att.Conn.SetReadDeadline(t) }
-func (c *relayConn) SetWriteDeadline(t time.Time) error { return c.att.Conn.SetWriteDeadline(t) }
 
 type relayAddr string
 

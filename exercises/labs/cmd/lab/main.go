@@ -20,7 +20,7 @@ import (
 // programs maps a program name to its entry point, which returns the exit code.
 var programs = map[string]func(args []string) int{
 	"pause":         pause.Main,
-	"relay":         relay.Main,
+	"relay-mux":     relay.MuxMain,
 	"aws-sim":       awssim.Main,
 	"report-reader": reportreader.Main,
 	"api-worker":    apiworker.Main,
