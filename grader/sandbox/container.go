@@ -62,6 +62,12 @@ func (sc *Scope) Start(ctx context.Context, spec ContainerSpec) (*Container, err
 	if err := sc.reserve(spec.Name); err != nil {
 		return nil, err
 	}
+	defer sc.starting.Done()
+	// A start ends with the grading: Close does not wait on an engine
+	// that never answers or a budget that never frees.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	defer context.AfterFunc(sc.ending, cancel)()
 	img := spec.Image
 	if img == "" {
 		var err error

@@ -59,6 +59,12 @@ func (sc *Scope) Transport(nw *Network) *http.Transport {
 	return &http.Transport{Proxy: nil, DialContext: sc.Dialer(nw), DisableKeepAlives: true, DisableCompression: true}
 }
 
+// WarmRelay starts the relay into nw in the background, so that its
+// container starts while the grading starts its own.
+func (sc *Scope) WarmRelay(ctx context.Context, nw *Network) {
+	go func() { _, _ = sc.relay(ctx, nw) }()
+}
+
 // relay returns the running relay into nw, starting its container and its
 // exec when needed.
 func (sc *Scope) relay(ctx context.Context, nw *Network) (*muxClient, error) {

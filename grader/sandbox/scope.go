@@ -40,11 +40,18 @@ type Scope struct {
 	created    int // containers asked for, started or not: what the cap counts
 	relays     map[string]*relayHost
 	closed     bool
+	// starting counts Start calls under way; Close waits for them, so that
+	// nothing is created after the scope has removed its objects.
+	starting sync.WaitGroup
+	// ending ends when Close begins: it stops starts that wait.
+	ending context.Context
+	end    context.CancelFunc
 }
 
 // Scope opens the scope of the grading with the given id.
 func (s *Sandbox) Scope(grading string) *Scope {
-	return &Scope{sb: s, grading: grading, relays: map[string]*relayHost{}}
+	ending, end := context.WithCancel(context.Background())
+	return &Scope{sb: s, grading: grading, relays: map[string]*relayHost{}, ending: ending, end: end}
 }
 
 // OpenScope is Scope for the grading engine, with a function told when the
@@ -143,7 +150,8 @@ func (sc *Scope) open() error {
 	return nil
 }
 
-// reserve counts one more container against the grading's cap.
+// reserve counts one more container against the grading's cap and marks a
+// start under way; the caller calls sc.starting.Done when it ends.
 func (sc *Scope) reserve(name string) error {
 	sc.mu.Lock()
 	defer sc.mu.Unlock()
@@ -154,6 +162,7 @@ func (sc *Scope) reserve(name string) error {
 		return fmt.Errorf("%w: container %s would be number %d, and a grading may start at most %d", ErrContainerCap, name, sc.created+1, sc.sb.limits.MaxContainers)
 	}
 	sc.created++
+	sc.starting.Add(1)
 	return nil
 }
 
@@ -161,6 +170,10 @@ func (sc *Scope) reserve(name string) error {
 func (sc *Scope) Close(ctx context.Context) error {
 	sc.mu.Lock()
 	sc.closed = true
+	sc.mu.Unlock()
+	sc.end()
+	sc.starting.Wait()
+	sc.mu.Lock()
 	cs, ns := sc.containers, sc.networks
 	sc.containers, sc.networks = nil, nil
 	sc.mu.Unlock()

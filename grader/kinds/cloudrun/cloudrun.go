@@ -88,6 +88,7 @@ func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Serv
 	if err != nil {
 		return fmt.Errorf("the trial's network could not be created: %w", err)
 	}
+	scope.WarmRelay(ctx, nw)
 	// The app listens on $PORT, so any containerPort would do; the trial
 	// always gives it 8080, Cloud Run's default.
 	launcher := newContainerLauncher(scope, nw, sc, defaultPort)

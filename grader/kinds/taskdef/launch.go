@@ -40,6 +40,8 @@ func (r *runner) start(ctx context.Context) bool {
 	}
 	r.net = nw
 	r.client = &http.Client{Transport: r.scope.Transport(nw)}
+	// The relay the probes go through starts beside the task's containers.
+	r.scope.WarmRelay(ctx, nw)
 	r.g.Progress(id, "network interface ready")
 
 	if !r.startInOrder(ctx, id, plan) {
