@@ -35,7 +35,7 @@ func connect(host string) (*client.Client, error) {
 		host = DefaultHost
 	}
 	u, err := url.Parse(host)
-	if err != nil || u.Scheme == "" {
+	if err != nil || u.Scheme == "" || !strings.Contains(host, "://") {
 		return nil, fmt.Errorf("the Docker host %q is not a URL such as unix:///var/run/docker.sock or tcp://host:2376", host)
 	}
 	switch u.Scheme {
