@@ -26,7 +26,6 @@ type rule struct {
 
 var (
 	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-	imageRE  = regexp.MustCompile(`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
 	smArnRE  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+(?::[^:]*:[^:]*:[^:]*)?$`)
 	ssmArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9/_.-]+$`)
 )
@@ -36,10 +35,13 @@ var (
 var platformRules = []rule{
 	{id: "taskdef.family", title: "The family is a valid name", registration: true, check: checkFamily},
 	{id: "taskdef.containers", title: "Containers have valid, unique names", registration: true, check: checkContainerNames},
-	{id: "taskdef.image-form", title: "Every image reference is well formed", registration: true, check: checkImageForm},
+	{id: "taskdef.container-count", title: "At most 10 container definitions", registration: true, check: checkContainerCount},
+	{id: "taskdef.image-form", title: "Every image reference is one ECS accepts", registration: true, check: checkImageForm},
+	{id: "taskdef.execution-role", title: "An execution role is given where ECS requires one", registration: true, check: checkExecutionRole},
 	{id: "taskdef.network-mode", title: "The network mode is one ECS knows", registration: true, check: checkNetworkModeValue},
 	{id: "fargate.network-mode", title: "Fargate tasks use the awsvpc network mode", registration: true, check: fargateOnly(checkFargateNetworkMode)},
 	{id: "fargate.cpu-memory", title: "CPU and memory form a valid Fargate size", registration: true, check: fargateOnly(checkFargateSize)},
+	{id: "taskdef.task-size", title: "Task CPU is within ECS's range (128–196608 units)", registration: true, check: checkTaskCPURange},
 	{id: "taskdef.container-limits", title: "Container CPU and memory fit the task", registration: true, check: checkContainerLimits},
 	{id: "taskdef.essential", title: "At least one container is essential", registration: true, check: checkEssential},
 	{id: "taskdef.port-mappings", title: "Port mappings are valid for the network mode", registration: true, check: checkPortMappings},
@@ -101,21 +103,6 @@ func checkContainerNames(td *TaskDefinition) ([]finding, string) {
 	return out, ""
 }
 
-func checkImageForm(td *TaskDefinition) ([]finding, string) {
-	var out []finding
-	for i, c := range td.ContainerDefinitions {
-		switch {
-		case c.Image == "":
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("container %s has no image", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
-		case len(c.Image) > 255 || !imageRE.MatchString(c.Image):
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%q is not an image reference ECS can pull", grader.Clip(c.Image)),
-				observed: grader.Clip(c.Image), expected: "registry/repository:tag or registry/repository@sha256:<64 hex digits>, at most 255 characters",
-				hint: "Image references have no spaces or upper-case letters in the repository path."})
-		}
-	}
-	return out, ""
-}
-
 var networkModes = []string{"bridge", "host", "awsvpc", "none"}
 
 func checkNetworkModeValue(td *TaskDefinition) ([]finding, string) {
@@ -142,7 +129,7 @@ func checkFargateNetworkMode(td *TaskDefinition) ([]finding, string) {
 // values that cannot be read.
 func taskSize(td *TaskDefinition) (cpu, mem int64, out []finding) {
 	if td.Cpu == nil {
-		out = append(out, finding{field: "/cpu", message: "Fargate needs cpu at task level", expected: `CPU units such as "512" or vCPUs such as ".5 vCPU"`})
+		out = append(out, finding{field: "/cpu", message: "Fargate needs cpu at task level", expected: `CPU units such as "512" or vCPUs such as "1 vCPU"`})
 	} else if v, err := ParseCPU(*td.Cpu); err != nil {
 		out = append(out, finding{field: "/cpu", message: err.Error(), observed: grader.Clip(*td.Cpu)})
 	} else {
@@ -177,7 +164,7 @@ func checkFargateSize(td *TaskDefinition) ([]finding, string) {
 }
 
 func checkContainerLimits(td *TaskDefinition) ([]finding, string) {
-	var out []finding
+	out := containerMemoryRequired(td)
 	var cpuSum, memSum int64
 	for i, c := range td.ContainerDefinitions {
 		if c.Cpu != nil {
@@ -243,6 +230,13 @@ func checkEssential(td *TaskDefinition) ([]finding, string) {
 func checkPortMappings(td *TaskDefinition) ([]finding, string) {
 	var out []finding
 	for i, c := range td.ContainerDefinitions {
+		if td.NetworkMode == "none" && len(c.PortMappings) > 0 {
+			// "If the network mode is set to none, you cannot specify port
+			// mappings in your container definitions" (networkMode).
+			out = append(out, finding{field: cptr(i, "/portMappings"), message: fmt.Sprintf("networkMode none gives the task no network, and ECS refuses port mappings with it (%s has %d)", label(c, i), len(c.PortMappings)),
+				expected: "no portMappings, or another network mode"})
+			continue
+		}
 		for j, p := range c.PortMappings {
 			at := cptr(i, fmt.Sprintf("/portMappings/%d", j))
 			if p.ContainerPort == nil {

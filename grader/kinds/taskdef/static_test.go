@@ -90,7 +90,7 @@ func TestStaticRules(t *testing.T) {
 		}, "", "", true},
 		{"secret missing", func(td map[string]any) { delete(app(td), "secrets") }, "scenario.secret", "/containerDefinitions/0/secrets", true},
 		{"shell command in a field", func(td map[string]any) { td["family"] = "api; rm -rf /" }, "taskdef.family", "/family", false},
-		{"execution role missing", func(td map[string]any) { delete(td, "executionRoleArn") }, "scenario.roles", "/executionRoleArn", true},
+		{"execution role missing", func(td map[string]any) { delete(td, "executionRoleArn") }, "taskdef.execution-role", "/executionRoleArn", false},
 		{"log driver not on Fargate", func(td map[string]any) { app(td)["logConfiguration"] = map[string]any{"logDriver": "json-file"} }, "taskdef.log-config", "/containerDefinitions/0/logConfiguration/logDriver", false},
 		{"awslogs without prefix", func(td map[string]any) {
 			delete(app(td)["logConfiguration"].(map[string]any)["options"].(map[string]any), "awslogs-stream-prefix")

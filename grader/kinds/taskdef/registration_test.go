@@ -1,0 +1,170 @@
+package taskdef_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"coldstart/grader"
+	"coldstart/grader/gradertest"
+	"coldstart/grader/kinds/taskdef"
+)
+
+// sidecars returns n non-essential metrics sidecars, each with 8 CPU units
+// and 16 MiB, so that only their number can be wrong.
+func sidecars(n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = map[string]any{"name": fmt.Sprintf("metrics-%d", i), "image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/metrics-agent:1.8.0",
+			"essential": false, "cpu": 8, "memory": 16}
+	}
+	return out
+}
+
+func withSidecars(n int) func(td map[string]any) {
+	return func(td map[string]any) {
+		td["containerDefinitions"] = append([]any{app(td)}, sidecars(n)...)
+	}
+}
+
+// TestRegistrationRulesAsDocumented: each case cites where ECS states the
+// rule or the form it accepts. fails is the one check that must fail ("" for
+// none), message a phrase of its message.
+func TestRegistrationRulesAsDocumented(t *testing.T) {
+	ex := gradertest.Load(t, "../../../exercises/fargate-task-definition")
+	digest := strings.Repeat("Ab", 32)
+	tests := []struct {
+		name        string
+		change      func(td map[string]any)
+		fails       string
+		message     string
+		registrable bool
+	}{
+		// facts.md, Task definition rules: at most 10 container definitions.
+		{"ten containers", withSidecars(9), "", "", true},
+		{"eleven containers", withSidecars(10), "taskdef.container-count", "at most 10 container definitions", false},
+		{"forty sidecars", withSidecars(40), "taskdef.container-count", "lists 41 containers", false},
+
+		// taskRoleArn: "The short name or full Amazon Resource Name (ARN) of
+		// the IAM role" (RegisterTaskDefinition); executionRoleArn likewise
+		// (aws-actions/amazon-ecs-render-task-definition#19).
+		{"task role by short name", func(td map[string]any) { td["taskRoleArn"] = "api-worker-task-role" }, "", "", true},
+		{"execution role by short name", func(td map[string]any) { td["executionRoleArn"] = "ecsTaskExecutionRole" }, "", "", true},
+		{"both roles by short name", func(td map[string]any) {
+			td["taskRoleArn"], td["executionRoleArn"] = "api-worker-task-role", "ecsTaskExecutionRole"
+		}, "", "", true},
+		{"short names swapped", func(td map[string]any) {
+			td["taskRoleArn"], td["executionRoleArn"] = "ecsTaskExecutionRole", "api-worker-task-role"
+		}, "scenario.roles", "swapped", true},
+		{"another role by short name", func(td map[string]any) { td["taskRoleArn"] = "admin" }, "scenario.roles", "own AWS credentials", true},
+		{"role of another account", func(td map[string]any) { td["taskRoleArn"] = "arn:aws:iam::210987654321:role/api-worker-task-role" }, "scenario.roles", "own AWS credentials", true},
+
+		// cpu: "as an integer using CPU units (for example, 1024) or as a
+		// string using vCPUs (for example, 1 vCPU or 1 vcpu)"; memory: "as a
+		// string using GB (for example, 1GB or 1 GB)" (RegisterTaskDefinition).
+		{"cpu 1 vcpu and memory 2GB", func(td map[string]any) { td["cpu"], td["memory"] = "1 vcpu", "2GB" }, "", "", true},
+		{"memory 1024 MiB", func(td map[string]any) { td["memory"] = "1024" }, "", "", true},
+
+		// image: letters of both cases, digits, - _ : . / #, up to 255; a
+		// digest is sha256 and 64 hex digits of either case (ContainerDefinition).
+		{"upper-case letters are accepted at registration", func(td map[string]any) {
+			container(td, 1)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/Metrics-Agent:1.8.0"
+		}, "", "", true},
+		{"digest with upper-case hex", func(td map[string]any) {
+			app(td)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-worker@sha256:" + digest
+		}, "", "", true},
+		{"digest of 63 hex digits", func(td map[string]any) {
+			app(td)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-worker@sha256:" + digest[1:]
+		}, "taskdef.image-form", "exactly 64 hexadecimal digits", false},
+		{"digest by md5", func(td map[string]any) {
+			app(td)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-worker@md5:" + strings.Repeat("a", 32)
+		}, "taskdef.image-form", "only hash is sha256", false},
+		{"image with a space", func(td map[string]any) { container(td, 1)["image"] = "metrics agent:1" }, "taskdef.image-form", "up to 255 letters", false},
+		{"image of 256 characters", func(td map[string]any) { container(td, 1)["image"] = "a/" + strings.Repeat("b", 250) + ":1.80" }, "taskdef.image-form", "up to 255", false},
+
+		// The execution role ECS requires (its registration errors).
+		{"secrets without an execution role", func(td map[string]any) { delete(td, "executionRoleArn") }, "taskdef.execution-role", "specifying container secrets", false},
+		{"awslogs on Fargate without an execution role", func(td map[string]any) {
+			delete(td, "executionRoleArn")
+			delete(app(td), "secrets")
+		}, "taskdef.execution-role", "to support log driver awslogs", false},
+		{"ECR image on Fargate without an execution role", func(td map[string]any) {
+			delete(td, "executionRoleArn")
+			delete(app(td), "secrets")
+			delete(app(td), "logConfiguration")
+			delete(container(td, 1), "logConfiguration")
+		}, "taskdef.execution-role", "to support ECR images", false},
+
+		// Outside Fargate: task cpu 128–196608 units (RegisterTaskDefinition,
+		// cpu); without task memory each container names its own.
+		{"EC2 task cpu below 128 units", func(td map[string]any) {
+			td["requiresCompatibilities"] = []any{"EC2"}
+			td["cpu"] = "64"
+		}, "taskdef.task-size", "128 (0.125 vCPU) to 196608", false},
+		{"EC2 container without memory", func(td map[string]any) {
+			td["requiresCompatibilities"] = []any{"EC2"}
+			delete(td, "memory")
+		}, "taskdef.container-limits", "At least one of 'memory' or 'memoryReservation' must be specified", false},
+		{"port mappings with network mode none", func(td map[string]any) {
+			td["requiresCompatibilities"] = []any{"EC2"}
+			td["networkMode"] = "none"
+		}, "taskdef.port-mappings", "networkMode none", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, err := taskdef.CheckStatic(ex.Spec, edit(t, ex.Solution, tt.change))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Registrable != tt.registrable {
+				t.Errorf("registrable %v, want %v", st.Registrable, tt.registrable)
+			}
+			for _, c := range st.Checks {
+				switch {
+				case c.ID == tt.fails && c.Status != grader.CheckFail:
+					t.Errorf("%s: %s (%s), want fail", c.ID, c.Status, c.Message)
+				case c.ID == tt.fails && !strings.Contains(c.Message, tt.message):
+					t.Errorf("%s: message %q lacks %q", c.ID, c.Message, tt.message)
+				case tt.fails == "" && c.Status != grader.CheckPass:
+					t.Errorf("%s: %s (%s), want pass", c.ID, c.Status, c.Message)
+				}
+			}
+		})
+	}
+}
+
+// TestStaticWrongAnswersFailTheirCheck: every known-wrong answer whose check
+// is a static one fails that check without a container, and one that ECS
+// would refuse at registration is not run.
+func TestStaticWrongAnswersFailTheirCheck(t *testing.T) {
+	ex := gradertest.Load(t, "../../../exercises/fargate-task-definition")
+	n := 0
+	for _, w := range ex.Wrong {
+		if strings.HasPrefix(w.Fails, "run.") {
+			continue
+		}
+		n++
+		t.Run(w.File, func(t *testing.T) {
+			st, err := taskdef.CheckStatic(ex.Spec, w.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got *grader.Check
+			for i := range st.Checks {
+				if st.Checks[i].ID == w.Fails {
+					got = &st.Checks[i]
+				}
+			}
+			if got == nil || got.Status != grader.CheckFail || got.Message == "" {
+				t.Fatalf("%s: %+v, want a failure with a message", w.Fails, got)
+			}
+			registration := strings.HasPrefix(w.Fails, "taskdef.") || strings.HasPrefix(w.Fails, "fargate.")
+			if registration && w.Fails != "taskdef.image-tag" && st.Registrable {
+				t.Errorf("%s fails %s, a registration rule, but the task definition counts as registrable", w.File, w.Fails)
+			}
+		})
+	}
+	if n < 10 {
+		t.Errorf("%d static wrong answers, want at least 10", n)
+	}
+}
