@@ -168,3 +168,32 @@ func TestServiceWideScaleIsAppliedToTheRevision(t *testing.T) {
 		t.Errorf("below 1 vCPU an unset containerConcurrency is %d, want 1", got)
 	}
 }
+
+// Fields of the v1 Container and RevisionSpec (Admin API v1 reference) that
+// the exercise does not judge are still Cloud Run fields.
+func TestOtherV1FieldsAreKnown(t *testing.T) {
+	probe := "          startupProbe:\n            httpGet:\n              path: /healthz\n          workingDir: /app\n          resources:"
+	runRuleCases(t, []ruleCase{
+		{name: "StartupProbeAndWorkingDir", body: edit(t, "          resources:", probe)},
+		{name: "SecretFromSecretManager", body: edit(t, "          resources:",
+			"          env:\n            - name: DB_PASSWORD\n              valueFrom:\n                secretKeyRef:\n                  name: db-password\n                  key: latest\n          resources:")},
+		{name: "Volumes", body: edit(t, "      containers:", "      volumes:\n        - name: cache\n          emptyDir: {}\n      containers:")},
+		{name: "ImagePullSecretsNotSupported", body: edit(t, "      containers:", "      imagePullSecrets:\n        - name: x\n      containers:"),
+			fails: "cloudrun.schema", message: "Not supported by Cloud Run"},
+	})
+}
+
+// "Service name must use only letters, numbers and '-'. Must begin with a
+// letter and cannot end with a '-'. Maximum length is 63 characters."
+// (Cloud Run's error, quoted in jamesward/cloud-run-button#4.)
+func TestServiceNameAsDocumented(t *testing.T) {
+	name := func(n string) doc { return edit(t, "  name: orders-api\n", "  name: "+n+"\n") }
+	runRuleCases(t, []ruleCase{
+		{name: "Hyphenated", body: name("orders-api-2")},
+		{name: "StartsWithADigit", body: name("2orders"), fails: "cloudrun.service", message: "Must begin with a letter"},
+		{name: "EndsWithAHyphen", body: name("orders-"), fails: "cloudrun.service", message: "cannot end with a '-'"},
+		{name: "Underscore", body: name("orders_api"), fails: "cloudrun.service", message: "only letters, numbers and '-'"},
+		{name: "SixtyThreeCharacters", body: name("o" + strings.Repeat("r", 62))},
+		{name: "SixtyFourCharacters", body: name("o" + strings.Repeat("r", 63)), fails: "cloudrun.service", message: "Maximum length is 63"},
+	})
+}
