@@ -3,6 +3,7 @@ package taskdef
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"coldstart/grader"
@@ -144,4 +145,23 @@ func containerMemoryRequired(td *TaskDefinition) []finding {
 		}
 	}
 	return out
+}
+
+// compatibilities are the launch types of requiresCompatibilities ("Valid
+// Values: EC2 | FARGATE | EXTERNAL | MANAGED_INSTANCES", TaskDefinition).
+var compatibilities = []string{"EC2", "FARGATE", "EXTERNAL", "MANAGED_INSTANCES"}
+
+func checkCompatibilities(td *TaskDefinition) ([]finding, string) {
+	var out []finding
+	for i, v := range td.RequiresCompatibilities {
+		if !slices.Contains(compatibilities, v) {
+			f := finding{field: fmt.Sprintf("/requiresCompatibilities/%d", i), message: fmt.Sprintf("%q is not a launch type ECS knows; it takes %s", grader.Clip(v), strings.Join(compatibilities, ", ")),
+				observed: grader.Clip(v), expected: strings.Join(compatibilities, ", ")}
+			if slices.Contains(compatibilities, strings.ToUpper(v)) {
+				f.hint = fmt.Sprintf("Launch types are upper case: %q.", strings.ToUpper(v))
+			}
+			out = append(out, f)
+		}
+	}
+	return out, ""
 }

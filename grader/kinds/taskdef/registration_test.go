@@ -82,6 +82,10 @@ func TestRegistrationRulesAsDocumented(t *testing.T) {
 		{"image with a space", func(td map[string]any) { container(td, 1)["image"] = "metrics agent:1" }, "taskdef.image-form", "up to 255 letters", false},
 		{"image of 256 characters", func(td map[string]any) { container(td, 1)["image"] = "a/" + strings.Repeat("b", 250) + ":1.80" }, "taskdef.image-form", "up to 255", false},
 
+		// requiresCompatibilities: "Valid Values: EC2 | FARGATE | EXTERNAL | MANAGED_INSTANCES".
+		{"Fargate and EC2", func(td map[string]any) { td["requiresCompatibilities"] = []any{"EC2", "FARGATE"} }, "", "", true},
+		{"lower-case fargate", func(td map[string]any) { td["requiresCompatibilities"] = []any{"fargate"} }, "taskdef.compatibilities", "not a launch type", false},
+
 		// The execution role ECS requires (its registration errors).
 		{"secrets without an execution role", func(td map[string]any) { delete(td, "executionRoleArn") }, "taskdef.execution-role", "specifying container secrets", false},
 		{"awslogs on Fargate without an execution role", func(td map[string]any) {

@@ -28,6 +28,8 @@ var (
 	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
 	smArnRE  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+(?::[^:]*:[^:]*:[^:]*)?$`)
 	ssmArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9/_.-]+$`)
+	// ssmNameRE is a parameter named without its ARN: not an ARN at all.
+	ssmNameRE = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 )
 
 // platformRules are facts.md's task-definition rules, in the order a
@@ -38,6 +40,7 @@ var platformRules = []rule{
 	{id: "taskdef.container-count", title: "At most 10 container definitions", registration: true, check: checkContainerCount},
 	{id: "taskdef.image-form", title: "Every image reference is one ECS accepts", registration: true, check: checkImageForm},
 	{id: "taskdef.execution-role", title: "An execution role is given where ECS requires one", registration: true, check: checkExecutionRole},
+	{id: "taskdef.compatibilities", title: "requiresCompatibilities lists launch types ECS knows", registration: true, check: checkCompatibilities},
 	{id: "taskdef.network-mode", title: "The network mode is one ECS knows", registration: true, check: checkNetworkModeValue},
 	{id: "fargate.network-mode", title: "Fargate tasks use the awsvpc network mode", registration: true, check: fargateOnly(checkFargateNetworkMode)},
 	{id: "fargate.cpu-memory", title: "CPU and memory form a valid Fargate size", registration: true, check: fargateOnly(checkFargateSize)},
@@ -45,7 +48,7 @@ var platformRules = []rule{
 	{id: "taskdef.container-limits", title: "Container CPU and memory fit the task", registration: true, check: checkContainerLimits},
 	{id: "taskdef.essential", title: "At least one container is essential", registration: true, check: checkEssential},
 	{id: "taskdef.port-mappings", title: "Port mappings are valid for the network mode", registration: true, check: checkPortMappings},
-	{id: "taskdef.secret-refs", title: "Secrets name a Secrets Manager or SSM ARN", registration: true, check: checkSecretRefs},
+	{id: "taskdef.secret-refs", title: "Secrets name a Secrets Manager ARN or an SSM parameter", registration: true, check: checkSecretRefs},
 	{id: "taskdef.log-config", title: "The log configuration is complete", registration: true, check: checkLogConfig},
 	{id: "taskdef.health-check-ranges", title: "Health-check settings are within ECS's ranges", registration: true, check: checkHealthRanges},
 	{id: "fargate.timeouts", title: "Start and stop timeouts are within Fargate's range", registration: true, check: fargateOnly(checkTimeouts)},
@@ -268,9 +271,14 @@ func checkSecretRefs(td *TaskDefinition) ([]finding, string) {
 			if s.Name == "" {
 				out = append(out, finding{field: at + "/name", message: "a secret needs the name of the environment variable it fills"})
 			}
-			if !smArnRE.MatchString(s.ValueFrom) && !ssmArnRE.MatchString(s.ValueFrom) {
-				out = append(out, finding{field: at + "/valueFrom", message: fmt.Sprintf("valueFrom %q is neither a Secrets Manager ARN nor an SSM parameter ARN", grader.Clip(s.ValueFrom)),
-					observed: grader.Clip(s.ValueFrom), expected: "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
+			// "The supported values are either the full ARN of the Secrets
+			// Manager secret or the full ARN of the parameter in the SSM
+			// Parameter Store… If the SSM Parameter Store parameter exists in
+			// the same Region as the task you're launching, then you can use
+			// either the full ARN or name of the parameter" (Secret, valueFrom).
+			if !smArnRE.MatchString(s.ValueFrom) && !ssmArnRE.MatchString(s.ValueFrom) && !ssmNameRE.MatchString(s.ValueFrom) {
+				out = append(out, finding{field: at + "/valueFrom", message: fmt.Sprintf("valueFrom %q is neither a Secrets Manager ARN nor an SSM parameter (its ARN, or its name in the task's Region)", grader.Clip(s.ValueFrom)),
+					observed: grader.Clip(s.ValueFrom), expected: "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or a parameter name",
 					hint: "valueFrom names where the secret lives, never the secret's value."})
 			}
 		}
