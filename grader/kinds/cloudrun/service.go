@@ -274,7 +274,7 @@ func (p *parser) containers(n, parent *yaml.Node) {
 		return
 	case 1:
 	default:
-		p.add("cloudrun.service", pathContainers, n.Content[1], "%s lists %d containers; this service runs one", pathContainers, len(n.Content))
+		p.add("cloudrun.service", pathContainers, n.Content[1], "%s lists %d containers; this exercise's service runs one (Cloud Run also takes sidecars, but the trial plays a single container)", pathContainers, len(n.Content))
 	}
 	base := pathContainers + "[0]"
 	c := p.object(n.Content[0], base)

@@ -1,6 +1,7 @@
 package taskdef_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -170,5 +171,27 @@ func TestStaticWrongAnswersFailTheirCheck(t *testing.T) {
 	}
 	if n < 10 {
 		t.Errorf("%d static wrong answers, want at least 10", n)
+	}
+}
+
+// TestAcceptedFormsPassThroughTheRunPhase grades, through the real run
+// phase, the reference written in other forms ECS accepts: both roles by
+// short name, cpu in vCPUs and memory in GB without a space. Each must pass
+// every check, as the reference does. Needs Docker.
+func TestAcceptedFormsPassThroughTheRunPhase(t *testing.T) {
+	ex := gradertest.Load(t, exerciseDir)
+	eng := newEngine(t)
+	body := edit(t, ex.Solution, func(td map[string]any) {
+		td["taskRoleArn"], td["executionRoleArn"] = "api-worker-task-role", "ecsTaskExecutionRole"
+		td["cpu"], td["memory"] = "1 vcpu", "2GB"
+	})
+	res := eng.Grade(context.Background(), grader.Request{Spec: ex.Spec, Body: body})
+	if res.Status != grader.StatusPass {
+		t.Fatalf("status %s, want pass\n%s", res.Status, dump(t, res))
+	}
+	for _, c := range res.Checks {
+		if c.Status != grader.CheckPass {
+			t.Errorf("check %s is %s: %s", c.ID, c.Status, c.Message)
+		}
 	}
 }
