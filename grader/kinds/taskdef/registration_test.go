@@ -100,6 +100,33 @@ func TestRegistrationRulesAsDocumented(t *testing.T) {
 			delete(container(td, 1), "logConfiguration")
 		}, "taskdef.execution-role", "to support ECR images", false},
 
+		// Volume, MountPoint, VolumeFrom (ECS API reference).
+		{"scratch volume mounted", func(td map[string]any) {
+			td["volumes"] = []any{map[string]any{"name": "scratch"}}
+			app(td)["mountPoints"] = []any{map[string]any{"sourceVolume": "scratch", "containerPath": "/tmp/scratch"}}
+		}, "", "", true},
+		{"EFS volume", func(td map[string]any) {
+			td["volumes"] = []any{map[string]any{"name": "shared", "efsVolumeConfiguration": map[string]any{"fileSystemId": "fs-12345678"}}}
+		}, "", "", true},
+		{"mount of a missing volume", func(td map[string]any) {
+			app(td)["mountPoints"] = []any{map[string]any{"sourceVolume": "data", "containerPath": "/data"}}
+		}, "taskdef.volumes", "not a volume of this task definition", false},
+		{"Docker volume on Fargate", func(td map[string]any) {
+			td["volumes"] = []any{map[string]any{"name": "data", "dockerVolumeConfiguration": map[string]any{"driver": "local"}}}
+		}, "taskdef.volumes", "aren't supported by tasks run on Fargate", false},
+		{"volume of two kinds", func(td map[string]any) {
+			td["volumes"] = []any{map[string]any{"name": "data", "host": map[string]any{}, "efsVolumeConfiguration": map[string]any{"fileSystemId": "fs-1"}}}
+		}, "taskdef.volumes", "only specify one kind", false},
+		{"two volumes configured at launch", func(td map[string]any) {
+			td["volumes"] = []any{map[string]any{"name": "a", "configuredAtLaunch": true}, map[string]any{"name": "b", "configuredAtLaunch": true}}
+		}, "taskdef.volumes", "only one volume configured at launch", false},
+		{"volumes from a missing container", func(td map[string]any) {
+			container(td, 1)["volumesFrom"] = []any{map[string]any{"sourceContainer": "web"}}
+		}, "taskdef.volumes", "not another container", false},
+		{"volumes from the app", func(td map[string]any) {
+			container(td, 1)["volumesFrom"] = []any{map[string]any{"sourceContainer": "app", "readOnly": true}}
+		}, "", "", true},
+
 		// Outside Fargate: task cpu 128–196608 units (RegisterTaskDefinition,
 		// cpu); without task memory each container names its own.
 		{"EC2 task cpu below 128 units", func(td map[string]any) {

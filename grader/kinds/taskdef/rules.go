@@ -54,6 +54,7 @@ var platformRules = []rule{
 	{id: "fargate.timeouts", title: "Start and stop timeouts are within Fargate's range", registration: true, check: fargateOnly(checkTimeouts)},
 	{id: "fargate.unsupported", title: "No settings that Fargate refuses", registration: true, check: fargateOnly(checkUnsupported)},
 	{id: "taskdef.depends-on", title: "Container dependencies are valid", registration: true, check: checkDependsOn},
+	{id: "taskdef.volumes", title: "Volumes and the mount points that use them are valid", registration: true, check: checkVolumes},
 }
 
 func isFargate(td *TaskDefinition) bool {
