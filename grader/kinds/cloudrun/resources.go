@@ -67,7 +67,11 @@ func resourceProblem(svc *Service, cpuText, memText string) (path, msg string) {
 		if svc.ExecEnv == "gen2" {
 			env = "the second generation execution environment"
 		}
-		return memP, fmt.Sprintf("memory %s is below Cloud Run's minimum of %s for %s", memText, sizeText(minMem), env)
+		msg := fmt.Sprintf("memory %s is below Cloud Run's minimum of %s for %s", memText, sizeText(minMem), env)
+		if _, err := strconv.ParseFloat(memText, 64); err == nil {
+			msg += " (a quantity without a suffix counts bytes: write 512Mi or 1Gi)"
+		}
+		return memP, msg
 	}
 	if cpu < 1 {
 		// "A minimum of 0.5 vCPU is needed to set a memory limit greater

@@ -77,6 +77,7 @@ func TestResourcesAsDocumented(t *testing.T) {
 		{name: "SecondGenerationMinimum512Mi", body: resources(t, `"1"`, "256Mi").r("maxScale: \"6\"\n", "maxScale: \"6\"\n        run.googleapis.com/execution-environment: gen2\n"),
 			fails: "cloudrun.resources", message: "minimum of 512Mi for the second generation"},
 		{name: "DecimalGigabytes", body: resources(t, `"2"`, "8G")},
+		{name: "MemoryWithoutSuffixIsBytes", body: resources(t, `"1"`, "512"), fails: "cloudrun.resources", message: "without a suffix counts bytes"},
 	})
 }
 

@@ -90,7 +90,8 @@ func checkImageForm(td *TaskDefinition) ([]finding, string) {
 		name, digest, byDigest := strings.Cut(c.Image, "@")
 		switch {
 		case c.Image == "":
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("container %s has no image", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
+			// ECS's error, quoted in aws/aws-cli#5924.
+			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("ClientException: Container.image should not be null or empty. (%s has no image)", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
 		case name == "" || len(name) > 255 || !imageChars.MatchString(name):
 			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%q is not an image reference ECS accepts: it allows up to 255 letters, digits, hyphens, underscores, colons, periods, forward slashes and number signs", grader.Clip(c.Image)),
 				observed: grader.Clip(c.Image), expected: expected, hint: "Spaces and other punctuation are not allowed in an image reference."})

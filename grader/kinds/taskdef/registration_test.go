@@ -80,6 +80,8 @@ func TestRegistrationRulesAsDocumented(t *testing.T) {
 		{"digest by md5", func(td map[string]any) {
 			app(td)["image"] = "123456789012.dkr.ecr.us-east-1.amazonaws.com/api-worker@md5:" + strings.Repeat("a", 32)
 		}, "taskdef.image-form", "only hash is sha256", false},
+		{"no image", func(td map[string]any) { delete(container(td, 1), "image") }, "taskdef.image-form", "Container.image should not be null or empty", false},
+		{"no container name", func(td map[string]any) { delete(container(td, 1), "name") }, "taskdef.containers", "Container.name should not be null or empty", false},
 		{"image with a space", func(td map[string]any) { container(td, 1)["image"] = "metrics agent:1" }, "taskdef.image-form", "up to 255 letters", false},
 		{"image of 256 characters", func(td map[string]any) { container(td, 1)["image"] = "a/" + strings.Repeat("b", 250) + ":1.80" }, "taskdef.image-form", "up to 255", false},
 

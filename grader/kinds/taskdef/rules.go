@@ -94,7 +94,8 @@ func checkContainerNames(td *TaskDefinition) ([]finding, string) {
 	for i, c := range td.ContainerDefinitions {
 		switch {
 		case c.Name == "":
-			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container %d has no name", i+1), expected: "a name of letters, digits, hyphens or underscores"})
+			// ECS's error, quoted in hashicorp/terraform#2888.
+			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("ClientException: Container.name should not be null or empty. (container %d has no name)", i+1), expected: "a name of letters, digits, hyphens or underscores"})
 		case !nameRE.MatchString(c.Name):
 			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container name %q may only hold letters, digits, hyphens and underscores", grader.Clip(c.Name)), observed: grader.Clip(c.Name)})
 		default:
