@@ -124,7 +124,9 @@ func (p *parser) serviceAnnotations(n *yaml.Node) {
 	const base = "metadata.annotations"
 	for key, v := range p.stringMap(n, base) {
 		path := annotationPath(base, key)
-		p.svc.Annotations++
+		if cloudRunNamespace(key) {
+			p.svc.Annotations++
+		}
 		switch {
 		case key == annServiceMinScale:
 			if s, ok := p.scale(v, path, "cloudrun.scale"); ok {
@@ -160,7 +162,9 @@ func hasKey(m map[string][]string, k string) bool {
 func (p *parser) templateAnnotations(n *yaml.Node) {
 	for key, v := range p.stringMap(n, pathAnnotations) {
 		path := annotationPath(pathAnnotations, key)
-		p.svc.Annotations++
+		if cloudRunNamespace(key) {
+			p.svc.Annotations++
+		}
 		switch key {
 		case annMinScale:
 			if s, ok := p.scale(v, path, "cloudrun.scale"); ok {

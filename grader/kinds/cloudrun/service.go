@@ -60,7 +60,7 @@ type Service struct {
 	// ("" when absent).
 	ExecEnv       string
 	CPUThrottling string
-	// Annotations counts the annotations read at both levels.
+	// Annotations counts the annotations in Cloud Run's namespaces, at both levels.
 	Annotations int
 
 	// ServiceScale lists the revision's scaling annotations found in the

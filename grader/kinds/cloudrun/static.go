@@ -39,7 +39,7 @@ func judge(svc *Service) []grader.Check {
 	notes["cloudrun.contract"] = fmt.Sprintf("requests arrive on port %d, given to the container as $PORT", svc.Port)
 	judgeConcurrency(svc, add, ok, notes)
 	judgeScale(svc, add, ok, notes)
-	notes["cloudrun.annotations"] = fmt.Sprintf("%d annotations, each on the level Cloud Run reads it", svc.Annotations)
+	notes["cloudrun.annotations"] = fmt.Sprintf("%d Cloud Run annotations, each on the level that reads it", svc.Annotations)
 
 	cpuText, memText := svc.CPUText, svc.MemoryText
 	if !svc.CPUSet {
