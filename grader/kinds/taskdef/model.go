@@ -15,6 +15,9 @@ type TaskDefinition struct {
 	PidMode                 string                `json:"pidMode"`
 	IpcMode                 string                `json:"ipcMode"`
 	Volumes                 []Volume              `json:"volumes"`
+	EphemeralStorage        *struct {
+		SizeInGiB *int64 `json:"sizeInGiB"`
+	} `json:"ephemeralStorage"`
 }
 
 // Volume is a data volume of the task. Its configurations are kept only to

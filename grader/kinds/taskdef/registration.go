@@ -166,3 +166,18 @@ func checkCompatibilities(td *TaskDefinition) ([]finding, string) {
 	}
 	return out, ""
 }
+
+// checkEphemeralStorage: "The minimum supported value is 21 GiB and the
+// maximum supported value is 200 GiB" (EphemeralStorage, sizeInGiB; an
+// older revision of the same reference says 20, so 20 itself is not
+// failed).
+func checkEphemeralStorage(td *TaskDefinition) ([]finding, string) {
+	if td.EphemeralStorage == nil || td.EphemeralStorage.SizeInGiB == nil {
+		return nil, ""
+	}
+	if n := *td.EphemeralStorage.SizeInGiB; n < 20 || n > 200 {
+		return []finding{{field: "/ephemeralStorage/sizeInGiB", message: fmt.Sprintf("ephemeralStorage.sizeInGiB is %d; the API reference gives a minimum of 21 GiB and a maximum of 200 GiB (without it a Fargate task gets 20 GiB)", n),
+			observed: fmt.Sprintf("%d GiB", n), expected: "21–200 GiB, or leave ephemeralStorage out"}}, ""
+	}
+	return nil, ""
+}

@@ -129,6 +129,10 @@ func TestRegistrationRulesAsDocumented(t *testing.T) {
 			container(td, 1)["volumesFrom"] = []any{map[string]any{"sourceContainer": "app", "readOnly": true}}
 		}, "", "", true},
 
+		// EphemeralStorage: 21–200 GiB.
+		{"ephemeral storage 200 GiB", func(td map[string]any) { td["ephemeralStorage"] = map[string]any{"sizeInGiB": 200} }, "", "", true},
+		{"ephemeral storage 500 GiB", func(td map[string]any) { td["ephemeralStorage"] = map[string]any{"sizeInGiB": 500} }, "taskdef.ephemeral-storage", "maximum of 200 GiB", false},
+
 		// Outside Fargate: task cpu 128–196608 units (RegisterTaskDefinition,
 		// cpu); without task memory each container names its own.
 		{"EC2 task cpu below 128 units", func(td map[string]any) {
