@@ -254,6 +254,9 @@ func (p *parser) service(root *yaml.Node) {
 	tmpl.done()
 	p.traffic(spec.get("traffic"))
 	spec.done()
+	if v := top.get("status"); v != nil {
+		p.add("cloudrun.schema", "status", v, "status is what Cloud Run reports about a deployed service (ServiceStatus); it is not part of the service you submit, so leave it out")
+	}
 	top.done()
 }
 

@@ -106,7 +106,7 @@ func TestStaticChecks(t *testing.T) {
 		{name: "CPUZero", body: edit(t, `cpu: "1"`, `cpu: "0"`), fails: "cloudrun.resources", message: "more than zero"},
 		{name: "UnknownFieldWithSuggestion", body: edit(t, "containerConcurrency:", "containerConcurency:"),
 			fails: "cloudrun.schema", field: "spec.template.spec.containerConcurency", message: "did you mean containerConcurrency?"},
-		{name: "UnknownTopField", body: validService + "status: {}\n", fails: "cloudrun.schema", message: "status is not a field of the service"},
+		{name: "UnknownTopField", body: validService + "status: {}\n", fails: "cloudrun.schema", message: "status is what Cloud Run reports"},
 		{name: "LineInMessage", body: edit(t, "kind: Service", "kind: Service\nfoo: bar"), fails: "cloudrun.schema", message: "line 3:"},
 		{name: "WrongAPIVersion", body: edit(t, "serving.knative.dev/v1", "apps/v1"), fails: "cloudrun.service", message: `"apps/v1"`},
 		{name: "WrongKind", body: edit(t, "kind: Service", "kind: Deployment"), fails: "cloudrun.service", field: "kind"},
