@@ -228,3 +228,19 @@ func TestAcceptedFormsPassThroughTheRunPhase(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkStaticKnownWrong measures the static phase over every known-wrong
+// answer in turn (the 41-container one is the largest input); the target is
+// the same 5 ms per submission as BenchmarkStatic.
+func BenchmarkStaticKnownWrong(b *testing.B) {
+	ex := gradertest.Load(b, exerciseDir)
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, w := range ex.Wrong {
+			if _, err := taskdef.CheckStatic(ex.Spec, w.Body); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(ex.Wrong)), "ns/submission")
+}
