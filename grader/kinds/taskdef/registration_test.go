@@ -133,6 +133,12 @@ func TestRegistrationRulesAsDocumented(t *testing.T) {
 		{"ephemeral storage 200 GiB", func(td map[string]any) { td["ephemeralStorage"] = map[string]any{"sizeInGiB": 200} }, "", "", true},
 		{"ephemeral storage 500 GiB", func(td map[string]any) { td["ephemeralStorage"] = map[string]any{"sizeInGiB": 500} }, "taskdef.ephemeral-storage", "maximum of 200 GiB", false},
 
+		// A CMD-SHELL command in several strings: not a documented
+		// registration error, but not the documented form either.
+		{"CMD-SHELL in several strings", func(td map[string]any) {
+			app(td)["healthCheck"].(map[string]any)["command"] = []any{"CMD-SHELL", "curl", "-f", "http://localhost:8080/healthz"}
+		}, "scenario.health-check", "one string", true},
+
 		// Outside Fargate: task cpu 128–196608 units (RegisterTaskDefinition,
 		// cpu); without task memory each container names its own.
 		{"EC2 task cpu below 128 units", func(td map[string]any) {

@@ -340,8 +340,6 @@ func checkHealthRanges(td *TaskDefinition) ([]finding, string) {
 				observed: grader.Clip(h.Command[0]), expected: "CMD or CMD-SHELL", hint: `Write ["CMD-SHELL", "curl -f http://localhost:8080/healthz || exit 1"].`})
 		case len(h.Command) < 2:
 			out = append(out, finding{field: at + "/command", message: fmt.Sprintf("%s needs the command to run after it", h.Command[0])})
-		case h.Command[0] == "CMD-SHELL" && len(h.Command) > 2:
-			out = append(out, finding{field: at + "/command", message: "CMD-SHELL takes the whole shell command as one string", observed: fmt.Sprintf("%d strings after CMD-SHELL", len(h.Command)-1)})
 		}
 		ranges := []struct {
 			name     string
