@@ -17,6 +17,8 @@ import (
 	"time"
 
 	_ "github.com/mattn/go-sqlite3"
+
+	"coldstart/grader/sandbox/sandboxtest"
 )
 
 // The deployment the documentation describes really runs: the image built
@@ -167,8 +169,11 @@ func assertSoundBackup(t *testing.T, path string) {
 // requireEngine fails the test, with the reason, when Docker is unreachable.
 func requireEngine(t *testing.T) {
 	t.Helper()
+	if os.Getenv(sandboxtest.SkipEnv) != "" {
+		t.Skipf("%s is set: skipping a test that runs containers", sandboxtest.SkipEnv)
+	}
 	if out, err := exec.Command("docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
-		t.Fatalf("this test runs the server image on a Docker engine, and none answers (docker info: %v): %s", err, bytes.TrimSpace(out))
+		t.Fatalf("this test runs the server image on a Docker engine, and none answers (set %s=1 to skip such tests; docker info: %v): %s", sandboxtest.SkipEnv, err, bytes.TrimSpace(out))
 	}
 }
 
