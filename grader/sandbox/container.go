@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/containerd/errdefs"
@@ -49,6 +50,9 @@ type Container struct {
 	ID       string
 	sb       *Sandbox
 	memoryMB int64 // what it holds of the server's budget
+
+	muxMu sync.Mutex
+	mux   *muxClient // the relay exec'd in this container, if any
 }
 
 // Start creates and starts a container in the scope. It returns once the

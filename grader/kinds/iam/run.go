@@ -66,8 +66,6 @@ func runTask(ctx context.Context, g *grader.Grading, sc *Scenario, p *parsed) er
 	if err != nil {
 		return fmt.Errorf("create the task's network: %w", err)
 	}
-	// The relay that carries the agent's calls starts beside the simulator.
-	scope.WarmRelay(ctx, nw)
 
 	taskID := randomHex(16)
 	credID := randomHex(16)
@@ -108,8 +106,9 @@ func runTask(ctx context.Context, g *grader.Grading, sc *Scenario, p *parsed) er
 		return err
 	}
 	addr := ip + ":" + simPort
-	// The agent's calls go through the relay inside the task's network.
-	hc := &http.Client{Timeout: 5 * time.Second, Transport: scope.Transport(nw)}
+	// The agent's calls go through a relay exec'd in the simulator's own
+	// container, inside the task's network.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: sim.Transport()}
 	if err := waitReady(ctx, hc, addr, sim); err != nil {
 		return err
 	}
