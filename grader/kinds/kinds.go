@@ -4,6 +4,7 @@ package kinds
 import (
 	"coldstart/grader"
 	"coldstart/grader/kinds/cloudrun"
+	"coldstart/grader/kinds/cost"
 	"coldstart/grader/kinds/iam"
 	"coldstart/grader/kinds/subnet"
 	"coldstart/grader/kinds/table"
@@ -18,5 +19,6 @@ func All() []grader.Kind {
 		table.Kind{},
 		iam.Kind{},
 		cloudrun.Kind{},
+		cost.Kind{},
 	}
 }
