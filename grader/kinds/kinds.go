@@ -6,6 +6,7 @@ import (
 	"coldstart/grader/kinds/cloudrun"
 	"coldstart/grader/kinds/cost"
 	"coldstart/grader/kinds/iam"
+	"coldstart/grader/kinds/loadbalancer"
 	"coldstart/grader/kinds/subnet"
 	"coldstart/grader/kinds/table"
 	"coldstart/grader/kinds/taskdef"
@@ -20,5 +21,6 @@ func All() []grader.Kind {
 		iam.Kind{},
 		cloudrun.Kind{},
 		cost.Kind{},
+		loadbalancer.Kind{},
 	}
 }

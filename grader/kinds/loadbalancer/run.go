@@ -1,0 +1,452 @@
+package loadbalancer
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"coldstart/exercises/labs/lbprobe"
+	"coldstart/grader"
+	"coldstart/grader/sandbox"
+)
+
+// Run check ids, in the order they are observed.
+const (
+	CheckHealthy  = "lb.targets-healthy"
+	CheckDeploy   = "lb.deploy-completes"
+	CheckNoFailed = "lb.no-failed-requests"
+)
+
+var runChecks = []grader.Check{
+	{ID: CheckHealthy, Title: "The service's tasks pass the load balancer's health check", Phase: grader.PhaseRun, MaxPoints: 1},
+	{ID: CheckDeploy, Title: "The deployment replaces every task in time", Phase: grader.PhaseRun, MaxPoints: 1},
+	{ID: CheckNoFailed, Title: "No request fails while the deployment replaces the tasks", Phase: grader.PhaseRun, MaxPoints: 2},
+}
+
+const (
+	probeName   = "alb"
+	controlPort = "9000"
+	tick        = 150 * time.Millisecond
+)
+
+// task is one ECS task of the played service.
+type task struct {
+	name    string
+	gen     int // 0: the running deployment, 1: the new one
+	c       *sandbox.Container
+	started time.Time
+	state   string // running, draining, stopping, stopped
+	health  string // the target group's state of it
+	check   string // the last health check it got
+}
+
+// deployment plays ECS's service scheduler: it starts tasks, registers
+// them with the load balancer (the probe), replaces the ones the load
+// balancer finds unhealthy once the grace period is over, and rolls a new
+// deployment within the window of minimumHealthyPercent and
+// maximumPercent, deregistering each old task and stopping it only when
+// its deregistration delay is over.
+type deployment struct {
+	g     *grader.Grading
+	sc    *Scenario
+	st    Settings
+	scope *sandbox.Scope
+	net   string
+	probe *sandbox.Container
+
+	mu       sync.Mutex
+	tasks    []*task
+	seq      int
+	replaced []string // what ECS said each time it stopped an unhealthy task
+	stops    sync.WaitGroup
+}
+
+func play(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) error {
+	scope, err := g.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	d := &deployment{g: g, sc: sc, st: st, scope: scope}
+	defer d.stops.Wait()
+	g.Running(CheckHealthy, "Starting the load balancer and the service")
+	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
+	if err != nil {
+		return fmt.Errorf("the grading's network could not be created: %w", err)
+	}
+	d.net = nw.Name
+	if d.probe, err = scope.Start(ctx, sandbox.ContainerSpec{Name: probeName, Cmd: []string{"lb-probe"}, Env: d.probeEnv(), Networks: []string{nw.Name}}); err != nil {
+		return fmt.Errorf("the load balancer could not be started: %w", err)
+	}
+	if err := d.waitProbe(ctx); err != nil {
+		return err
+	}
+
+	began := time.Now()
+	ok, err := d.converge(ctx, 0, began)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		g.Add(d.unhealthyCheck(began))
+		g.SkipAll("not played: the service never became healthy", runChecks[1], runChecks[2])
+		return nil
+	}
+	g.Add(withResult(runChecks[0], grader.CheckPass, "", fmt.Sprintf("%s passed %s and took traffic %.0f s after the service started",
+		strings.Join(d.names(0), " and "), d.lastCheck(0), sc.platform(time.Since(began)))))
+
+	g.Running(CheckDeploy, "Deploying a new revision under steady traffic")
+	if _, err := d.ctl(ctx, "/traffic?on=1"); err != nil {
+		return err
+	}
+	time.Sleep(sc.real(5))
+	deployBegan := time.Now()
+	done, err := d.converge(ctx, 1, deployBegan)
+	if err != nil {
+		return err
+	}
+	took := sc.platform(time.Since(deployBegan))
+	if done {
+		time.Sleep(sc.real(5))
+	}
+	status, err := d.finishTraffic(ctx)
+	if err != nil {
+		return err
+	}
+	g.Add(d.deployCheck(done, took))
+	g.Add(d.failedCheck(status, done))
+	return nil
+}
+
+func (d *deployment) probeEnv() map[string]string {
+	sc, st := d.sc, d.st
+	secs := func(platform float64) string { return sc.real(platform).String() }
+	return map[string]string{
+		"CONTROL_PORT": controlPort, "HC_PATH": st.Path, "HC_MATCHER": st.Matcher,
+		"HC_INTERVAL": secs(float64(st.Interval)), "HC_TIMEOUT": secs(float64(st.Timeout)),
+		"HC_HEALTHY": strconv.Itoa(st.Healthy), "HC_UNHEALTHY": strconv.Itoa(st.Unhealthy),
+		"DEREG_DELAY": secs(float64(st.DeregDelay)), "RATE": strconv.FormatFloat(sc.RequestsPerSecond, 'f', -1, 64),
+		"SHORT_MS": secs(sc.ShortRequestSeconds), "LONG_MS": secs(sc.LongRequestSeconds), "LONG_EVERY": strconv.Itoa(sc.LongEvery),
+	}
+}
+
+// ctl calls the probe's control API through docker exec: the grader
+// never connects to a container's address itself.
+func (d *deployment) ctl(ctx context.Context, path string) (lbprobe.Status, error) {
+	var s lbprobe.Status
+	code, out, err := d.probe.Exec(ctx, []string{"/bin/wget", "-q", "-O-", "http://127.0.0.1:" + controlPort + path})
+	if err != nil {
+		return s, fmt.Errorf("the load balancer could not be asked: %w", err)
+	}
+	if code != 0 {
+		return s, fmt.Errorf("the load balancer refused %s (exit %d): %s", path, code, strings.TrimSpace(out))
+	}
+	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &s); err != nil {
+		return s, fmt.Errorf("the load balancer's status could not be read: %w", err)
+	}
+	return s, nil
+}
+
+func (d *deployment) waitProbe(ctx context.Context) error {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		_, err := d.ctl(ctx, "/status")
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return fmt.Errorf("the load balancer did not come up: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// converge plays the scheduler until every task of generation gen is
+// healthy and no older task is left, or the deadline passes.
+func (d *deployment) converge(ctx context.Context, gen int, began time.Time) (bool, error) {
+	deadline := began.Add(d.sc.real(d.sc.DeployDeadlineSeconds))
+	for {
+		status, err := d.ctl(ctx, "/status")
+		if err != nil {
+			return false, err
+		}
+		if d.step(ctx, gen, status) {
+			return true, nil
+		}
+		if time.Now().After(deadline) {
+			return false, nil
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(tick):
+		}
+	}
+}
+
+// step applies one round of the scheduler and says whether generation gen
+// has converged.
+func (d *deployment) step(ctx context.Context, gen int, status lbprobe.Status) bool {
+	byName := map[string]lbprobe.TargetStatus{}
+	for _, t := range status.Targets {
+		byName[t.Name] = t
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	grace := d.sc.real(float64(d.st.Grace))
+	for _, t := range d.tasks {
+		ts, ok := byName[t.name]
+		if !ok {
+			continue
+		}
+		t.check = ts.LastCheck
+		switch {
+		case t.state == "running":
+			t.health = ts.State
+			if ts.State == lbprobe.StateUnhealthy && time.Since(t.started) >= grace {
+				d.replaced = append(d.replaced, fmt.Sprintf("%s was stopped as unhealthy %.0f s after it started (%s)", t.name, d.sc.platform(time.Since(t.started)), ts.LastCheck))
+				d.g.Progress(CheckHealthy, "ECS stops %s: the load balancer reports it unhealthy (%s)", t.name, ts.LastCheck)
+				d.deregister(ctx, t)
+			}
+		case t.state == "draining" && ts.State == lbprobe.StateUnused:
+			d.stop(ctx, t)
+		}
+	}
+	n := d.sc.DesiredCount
+	live, fresh, healthy := 0, 0, 0
+	for _, t := range d.tasks {
+		if t.state != "stopped" {
+			live++
+		}
+		if t.state == "running" && t.gen == gen {
+			fresh++
+		}
+		if t.state == "running" && t.health == lbprobe.StateHealthy {
+			healthy++
+		}
+	}
+	capacity := n * d.st.MaxPercent / 100 // the cap rounds down
+	if gen == 0 {
+		capacity = n
+	}
+	for fresh < n && live < capacity {
+		if !d.start(ctx, gen) {
+			break
+		}
+		fresh++
+		live++
+	}
+	floor := int(math.Ceil(float64(n*d.st.MinHealthy) / 100))
+	for _, t := range d.tasks {
+		if t.gen >= gen || t.state != "running" {
+			continue
+		}
+		if t.health == lbprobe.StateHealthy {
+			if healthy-1 < floor {
+				continue
+			}
+			healthy--
+		}
+		d.g.Progress(CheckDeploy, "ECS deregisters %s from the target group", t.name)
+		d.deregister(ctx, t)
+	}
+	old, ready := 0, 0
+	for _, t := range d.tasks {
+		if t.gen < gen && t.state != "stopped" {
+			old++
+		}
+		if t.gen == gen && t.state == "running" && t.health == lbprobe.StateHealthy {
+			ready++
+		}
+	}
+	return old == 0 && ready >= n
+}
+
+// start launches a task and registers it, as ECS does once it runs.
+func (d *deployment) start(ctx context.Context, gen int) bool {
+	d.seq++
+	t := &task{name: fmt.Sprintf("task-%d", d.seq), gen: gen, state: "running", health: lbprobe.StateInitial}
+	env := map[string]string{"PORT": strconv.Itoa(d.sc.ContainerPort), "STARTUP_DELAY": d.sc.real(d.sc.StartupSeconds).String(), "WORKING_SET_MB": "8"}
+	c, err := d.scope.Start(ctx, sandbox.ContainerSpec{Name: t.name, Cmd: []string{"api-worker"}, Env: env, Networks: []string{d.net}})
+	if err != nil {
+		d.g.Logf("%s could not be started: %v", t.name, err)
+		return false
+	}
+	t.c, t.started = c, time.Now()
+	d.tasks = append(d.tasks, t)
+	addr := t.name + ":" + strconv.Itoa(d.sc.ContainerPort)
+	if _, err := d.ctl(ctx, "/register?name="+url.QueryEscape(t.name)+"&addr="+url.QueryEscape(addr)); err != nil {
+		d.g.Logf("%s could not be registered: %v", t.name, err)
+	}
+	d.g.Progress(CheckDeploy, "%s started (revision %d) and registered in the target group", t.name, gen+1)
+	return true
+}
+
+func (d *deployment) deregister(ctx context.Context, t *task) {
+	t.state = "draining"
+	if _, err := d.ctl(ctx, "/deregister?name="+url.QueryEscape(t.name)); err != nil {
+		d.g.Logf("%s could not be deregistered: %v", t.name, err)
+	}
+}
+
+// stop sends SIGTERM, then SIGKILL after stopTimeout, once the target has
+// drained.
+func (d *deployment) stop(ctx context.Context, t *task) {
+	t.state = "stopping"
+	d.g.Progress(CheckDeploy, "%s drained: ECS sends SIGTERM (stopTimeout %d s)", t.name, d.st.StopTimeout)
+	d.stops.Add(1)
+	go func() {
+		defer d.stops.Done()
+		if err := t.c.Stop(ctx, d.sc.real(float64(d.st.StopTimeout))); err != nil {
+			d.g.Logf("%s: %v", t.name, err)
+		}
+		d.mu.Lock()
+		t.state = "stopped"
+		d.mu.Unlock()
+	}()
+}
+
+// finishTraffic stops the traffic and waits for the requests still in
+// flight, so that every request sent has an outcome.
+func (d *deployment) finishTraffic(ctx context.Context) (lbprobe.Status, error) {
+	status, err := d.ctl(ctx, "/traffic?on=0")
+	if err != nil {
+		return status, err
+	}
+	deadline := time.Now().Add(d.sc.real(d.sc.LongRequestSeconds) + d.sc.real(float64(d.st.DeregDelay)) + 2*time.Second)
+	for status.Counts.InFlight > 0 && time.Now().Before(deadline) {
+		time.Sleep(tick)
+		if status, err = d.ctl(ctx, "/status"); err != nil {
+			return status, err
+		}
+	}
+	return status, nil
+}
+
+func (d *deployment) names(gen int) []string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []string
+	for _, t := range d.tasks {
+		if t.gen == gen && t.state == "running" {
+			out = append(out, t.name)
+		}
+	}
+	return out
+}
+
+func (d *deployment) lastCheck(gen int) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, t := range d.tasks {
+		if t.gen == gen && t.check != "" {
+			return t.check
+		}
+	}
+	return "the health check"
+}
+
+func withResult(c grader.Check, status grader.CheckStatus, field, msg string) grader.Check {
+	c.Status, c.Field, c.Message = status, field, msg
+	if status == grader.CheckPass {
+		c.Points = c.MaxPoints
+	}
+	return c
+}
+
+func (d *deployment) unhealthyCheck(began time.Time) grader.Check {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	waited := d.sc.platform(time.Since(began))
+	if len(d.replaced) > 0 {
+		more := ""
+		if len(d.replaced) > 1 {
+			more = fmt.Sprintf("; %d tasks were stopped this way", len(d.replaced))
+		}
+		return withResult(runChecks[0], grader.CheckFail, "/healthCheckGracePeriodSeconds",
+			fmt.Sprintf("no task lasted long enough to pass: %s%s. The app needs about %.0f s to start, and with a grace period of %d s ECS acts on the load balancer's verdict before then", d.replaced[0], more, d.sc.StartupSeconds, d.st.Grace))
+	}
+	last := "no health check answered"
+	for _, t := range d.tasks {
+		if t.check != "" {
+			last = t.check
+		}
+	}
+	return withResult(runChecks[0], grader.CheckFail, "/targetGroup/healthCheck",
+		fmt.Sprintf("after %.0f s no task had passed the health check: %s, and the matcher accepts %s. The app answers 200 on /healthz once it has started", waited, last, d.st.Matcher))
+}
+
+func (d *deployment) deployCheck(done bool, took float64) grader.Check {
+	if done {
+		return withResult(runChecks[1], grader.CheckPass, "", fmt.Sprintf("%s replaced the old tasks in %.0f s (deadline %.0f s)", strings.Join(d.names(1), " and "), took, d.sc.DeployDeadlineSeconds))
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var where []string
+	field := "/targetGroup/deregistrationDelaySeconds"
+	for _, t := range d.tasks {
+		switch {
+		case t.gen == 0 && (t.state == "draining" || t.state == "stopping"):
+			where = append(where, t.name+" (old) was still draining")
+		case t.gen == 0 && t.state == "running":
+			where = append(where, t.name+" (old) was still serving")
+		case t.gen == 1 && t.state == "running" && t.health != lbprobe.StateHealthy:
+			where = append(where, fmt.Sprintf("%s (new) was %s: %s", t.name, t.health, t.check))
+			field = "/targetGroup/healthCheck"
+		}
+	}
+	sort.Strings(where)
+	msg := fmt.Sprintf("after %.0f s the deployment had not finished: %s", d.sc.DeployDeadlineSeconds, strings.Join(where, "; "))
+	if len(d.replaced) > 0 {
+		msg += "; " + d.replaced[len(d.replaced)-1]
+		field = "/healthCheckGracePeriodSeconds"
+	}
+	if field == "/targetGroup/deregistrationDelaySeconds" {
+		msg += fmt.Sprintf(". A deregistered task drains for the whole deregistration delay (%d s) before ECS stops it", d.st.DeregDelay)
+	}
+	return withResult(runChecks[1], grader.CheckFail, field, msg)
+}
+
+func (d *deployment) failedCheck(s lbprobe.Status, done bool) grader.Check {
+	c := s.Counts
+	if c.Failed == 0 {
+		if c.Sent == 0 {
+			return withResult(runChecks[2], grader.CheckFail, "", "no request was sent: the load balancer had no traffic to route")
+		}
+		msg := fmt.Sprintf("all %d requests succeeded while the tasks were replaced", c.Sent)
+		if !done {
+			msg = fmt.Sprintf("all %d requests succeeded, but the deployment did not finish, so not every task was replaced under traffic", c.Sent)
+			return withResult(runChecks[2], grader.CheckFail, "", msg)
+		}
+		return withResult(runChecks[2], grader.CheckPass, "", msg)
+	}
+	reasons := make([]string, 0, len(c.Reasons))
+	for r, n := range c.Reasons {
+		reasons = append(reasons, fmt.Sprintf("%d %s", n, r))
+	}
+	sort.Strings(reasons)
+	field := ""
+	switch {
+	case c.Reasons[lbprobe.FailNoTarget] > 0:
+		field = "/deploymentConfiguration/minimumHealthyPercent"
+	case c.Reasons[lbprobe.FailCut] > 0:
+		field = "/targetGroup/deregistrationDelaySeconds"
+	}
+	msg := fmt.Sprintf("%d of %d requests failed during the deployment: %s; the first: %s", c.Failed, c.Sent, strings.Join(reasons, ", "), c.FirstFailure)
+	switch field {
+	case "/deploymentConfiguration/minimumHealthyPercent":
+		msg += fmt.Sprintf(". With minimumHealthyPercent %d, ECS may stop old tasks before new ones are healthy, and the load balancer is left with no healthy target", d.st.MinHealthy)
+	case "/targetGroup/deregistrationDelaySeconds":
+		msg += fmt.Sprintf(". The longest request takes %.0f s, but a deregistered task drains for only %d s before its connections are broken", d.sc.LongRequestSeconds, d.st.DeregDelay)
+	}
+	return withResult(runChecks[2], grader.CheckFail, field, msg)
+}
