@@ -49,15 +49,15 @@ type LoadBalancer struct {
 	log    *slog.Logger
 	client *http.Client
 
-	mu       sync.Mutex
-	targets  map[string]*target
-	order    []string // registration order, for round-robin
-	next     int
-	reqID    int
-	traffic  bool
-	counts   Counts
-	runCtx   context.Context
-	wg       sync.WaitGroup
+	mu      sync.Mutex
+	targets map[string]*target
+	order   []string // registration order, for round-robin
+	next    int
+	reqID   int
+	traffic bool
+	counts  Counts
+	runCtx  context.Context
+	wg      sync.WaitGroup
 }
 
 // Counts is what the traffic saw.

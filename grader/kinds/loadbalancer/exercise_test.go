@@ -17,8 +17,8 @@ const exerciseDir = "../../../exercises/lb-rolling-deploy"
 // why holds a phrase each run-phase answer's failing check must say, so a
 // wrong answer fails for its own reason and not by accident.
 var why = map[string]string{
-	"wrong/health-check-wrong-path.json":        "GET /health answered 404",
-	"wrong/no-grace-period.json":                "was stopped as unhealthy",
+	"wrong/health-check-wrong-path.json":        "no task had passed the health check: task-1 was stopped as unhealthy",
+	"wrong/no-grace-period.json":                "no task lasted long enough to pass",
 	"wrong/deregistration-delay-too-short.json": "cut when the deregistration delay ended",
 	"wrong/stop-before-start.json":              "no healthy target",
 	"wrong/default-deregistration-delay.json":   "was still draining",

@@ -47,6 +47,13 @@ type task struct {
 	check   string // the last health check it got
 }
 
+// replacement is a task ECS stopped because the load balancer found it
+// unhealthy, and how old it was then.
+type replacement struct {
+	text string
+	age  float64 // platform seconds
+}
+
 // deployment plays ECS's service scheduler: it starts tasks, registers
 // them with the load balancer (the probe), replaces the ones the load
 // balancer finds unhealthy once the grace period is over, and rolls a new
@@ -64,7 +71,7 @@ type deployment struct {
 	mu       sync.Mutex
 	tasks    []*task
 	seq      int
-	replaced []string // what ECS said each time it stopped an unhealthy task
+	replaced []replacement // each time ECS stopped a task as unhealthy
 	stops    sync.WaitGroup
 }
 
@@ -213,7 +220,8 @@ func (d *deployment) step(ctx context.Context, gen int, status lbprobe.Status) b
 		case t.state == "running":
 			t.health = ts.State
 			if ts.State == lbprobe.StateUnhealthy && time.Since(t.started) >= grace {
-				d.replaced = append(d.replaced, fmt.Sprintf("%s was stopped as unhealthy %.0f s after it started (%s)", t.name, d.sc.platform(time.Since(t.started)), ts.LastCheck))
+				age := d.sc.platform(time.Since(t.started))
+				d.replaced = append(d.replaced, replacement{fmt.Sprintf("%s was stopped as unhealthy %.0f s after it started (%s)", t.name, age, ts.LastCheck), age})
 				d.g.Progress(CheckHealthy, "ECS stops %s: the load balancer reports it unhealthy (%s)", t.name, ts.LastCheck)
 				d.deregister(ctx, t)
 			}
@@ -367,13 +375,15 @@ func (d *deployment) unhealthyCheck(began time.Time) grader.Check {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	waited := d.sc.platform(time.Since(began))
-	if len(d.replaced) > 0 {
-		more := ""
-		if len(d.replaced) > 1 {
-			more = fmt.Sprintf("; %d tasks were stopped this way", len(d.replaced))
-		}
+	more := ""
+	if len(d.replaced) > 1 {
+		more = fmt.Sprintf("; %d tasks were stopped this way", len(d.replaced))
+	}
+	// A task stopped before the app could have started points at the
+	// grace period; one stopped later, still failing, at the check itself.
+	if len(d.replaced) > 0 && d.replaced[0].age < d.sc.StartupSeconds+float64(d.st.Interval) {
 		return withResult(runChecks[0], grader.CheckFail, "/healthCheckGracePeriodSeconds",
-			fmt.Sprintf("no task lasted long enough to pass: %s%s. The app needs about %.0f s to start, and with a grace period of %d s ECS acts on the load balancer's verdict before then", d.replaced[0], more, d.sc.StartupSeconds, d.st.Grace))
+			fmt.Sprintf("no task lasted long enough to pass: %s%s. The app needs about %.0f s to start, and with a grace period of %d s ECS acts on the load balancer's verdict before then", d.replaced[0].text, more, d.sc.StartupSeconds, d.st.Grace))
 	}
 	last := "no health check answered"
 	for _, t := range d.tasks {
@@ -381,8 +391,11 @@ func (d *deployment) unhealthyCheck(began time.Time) grader.Check {
 			last = t.check
 		}
 	}
+	if len(d.replaced) > 0 {
+		last = d.replaced[0].text + more
+	}
 	return withResult(runChecks[0], grader.CheckFail, "/targetGroup/healthCheck",
-		fmt.Sprintf("after %.0f s no task had passed the health check: %s, and the matcher accepts %s. The app answers 200 on /healthz once it has started", waited, last, d.st.Matcher))
+		fmt.Sprintf("after %.0f s no task had passed the health check: %s; the matcher accepts %s. The app answers 200 on GET /healthz once it has started", waited, last, d.st.Matcher))
 }
 
 func (d *deployment) deployCheck(done bool, took float64) grader.Check {
@@ -407,7 +420,7 @@ func (d *deployment) deployCheck(done bool, took float64) grader.Check {
 	sort.Strings(where)
 	msg := fmt.Sprintf("after %.0f s the deployment had not finished: %s", d.sc.DeployDeadlineSeconds, strings.Join(where, "; "))
 	if len(d.replaced) > 0 {
-		msg += "; " + d.replaced[len(d.replaced)-1]
+		msg += "; " + d.replaced[len(d.replaced)-1].text
 		field = "/healthCheckGracePeriodSeconds"
 	}
 	if field == "/targetGroup/deregistrationDelaySeconds" {
