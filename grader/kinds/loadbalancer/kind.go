@@ -35,7 +35,7 @@ func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 		return nil, err
 	}
 	st := settingsOf(sub)
-	p := &grader.Plan{Checks: judge(sub, sc), RunChecks: runChecks,
+	p := &grader.Plan{Checks: judge(sub, sc), RunChecks: runChecksFor(sc),
 		Run: func(ctx context.Context, g *grader.Grading) error { return play(ctx, g, sc, st) }}
 	for _, c := range p.Checks {
 		if c.Status == grader.CheckFail {

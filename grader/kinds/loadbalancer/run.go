@@ -19,15 +19,25 @@ import (
 
 // Run check ids, in the order they are observed.
 const (
-	CheckHealthy  = "lb.targets-healthy"
-	CheckDeploy   = "lb.deploy-completes"
-	CheckNoFailed = "lb.no-failed-requests"
+	CheckHealthy    = "lb.targets-healthy"
+	CheckDeploy     = "lb.deploy-completes"
+	CheckRolledBack = "lb.rolled-back"
+	CheckNoFailed   = "lb.no-failed-requests"
 )
 
-var runChecks = []grader.Check{
-	{ID: CheckHealthy, Title: "The service's tasks pass the load balancer's health check", Phase: grader.PhaseRun, MaxPoints: 1},
-	{ID: CheckDeploy, Title: "The deployment replaces every task in time", Phase: grader.PhaseRun, MaxPoints: 1},
-	{ID: CheckNoFailed, Title: "No request fails while the deployment replaces the tasks", Phase: grader.PhaseRun, MaxPoints: 2},
+// runChecksFor lists the run checks: a deployment of a good revision must
+// complete; one of a revision that never becomes healthy must end rolled
+// back.
+func runChecksFor(sc *Scenario) []grader.Check {
+	second := grader.Check{ID: CheckDeploy, Title: "The deployment replaces every task in time", Phase: grader.PhaseRun, MaxPoints: 1}
+	if sc.NewRevisionFails {
+		second = grader.Check{ID: CheckRolledBack, Title: "The failing deployment ends rolled back in time", Phase: grader.PhaseRun, MaxPoints: 1}
+	}
+	return []grader.Check{
+		{ID: CheckHealthy, Title: "The service's tasks pass the load balancer's health check", Phase: grader.PhaseRun, MaxPoints: 1},
+		second,
+		{ID: CheckNoFailed, Title: "No request fails while the deployment replaces the tasks", Phase: grader.PhaseRun, MaxPoints: 2},
+	}
 }
 
 const (
@@ -54,6 +64,28 @@ type replacement struct {
 	age  float64 // platform seconds
 }
 
+// rollout is the deployment being played: the generation it converges
+// to, the tasks of it that failed, and how it ended.
+type rollout struct {
+	gen        int
+	failures   int    // new tasks stopped as unhealthy, for the circuit breaker
+	outcome    string // "", completed, failed, rolled back
+	rolledBack bool
+}
+
+// Outcomes of a rollout.
+const (
+	outcomeCompleted  = "completed"
+	outcomeFailed     = "failed"
+	outcomeRolledBack = "rolled back"
+)
+
+// breakerThreshold is the circuit breaker's failure threshold: half the
+// desired count, at least 3 and at most 200 (ECS API reference).
+func breakerThreshold(desired int) int {
+	return min(max(int(math.Ceil(0.5*float64(desired))), 3), 200)
+}
+
 // deployment plays ECS's service scheduler: it starts tasks, registers
 // them with the load balancer (the probe), replaces the ones the load
 // balancer finds unhealthy once the grace period is over, and rolls a new
@@ -68,7 +100,10 @@ type deployment struct {
 	net   string
 	probe *sandbox.Container
 
+	checks []grader.Check // the run checks, in order
+
 	mu       sync.Mutex
+	r        rollout
 	tasks    []*task
 	seq      int
 	replaced []replacement // each time ECS stopped a task as unhealthy
@@ -80,7 +115,8 @@ func play(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) err
 	if err != nil {
 		return err
 	}
-	d := &deployment{g: g, sc: sc, st: st, scope: scope}
+	d := &deployment{g: g, sc: sc, st: st, scope: scope, checks: runChecksFor(sc)}
+	runChecks := d.checks
 	defer d.stops.Wait()
 	g.Running(CheckHealthy, "Starting the load balancer and the service")
 	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
@@ -96,11 +132,11 @@ func play(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) err
 	}
 
 	began := time.Now()
-	ok, err := d.converge(ctx, 0, began)
+	outcome, err := d.converge(ctx, 0, began)
 	if err != nil {
 		return err
 	}
-	if !ok {
+	if outcome != outcomeCompleted {
 		g.Add(d.unhealthyCheck(began))
 		g.SkipAll("not played: the service never became healthy", runChecks[1], runChecks[2])
 		return nil
@@ -108,17 +144,22 @@ func play(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) err
 	g.Add(withResult(runChecks[0], grader.CheckPass, "", fmt.Sprintf("%s passed %s and took traffic %.0f s after the service started",
 		strings.Join(d.names(0), " and "), d.lastCheck(0), sc.platform(time.Since(began)))))
 
-	g.Running(CheckDeploy, "Deploying a new revision under steady traffic")
+	g.Running(runChecks[1].ID, "Deploying a new revision under steady traffic")
 	if _, err := d.ctl(ctx, "/traffic?on=1"); err != nil {
 		return err
 	}
 	time.Sleep(sc.real(5))
 	deployBegan := time.Now()
-	done, err := d.converge(ctx, 1, deployBegan)
+	outcome, err = d.converge(ctx, 1, deployBegan)
 	if err != nil {
 		return err
 	}
 	took := sc.platform(time.Since(deployBegan))
+	want := outcomeCompleted
+	if sc.NewRevisionFails {
+		want = outcomeRolledBack
+	}
+	done := outcome == want
 	if done {
 		time.Sleep(sc.real(5))
 	}
@@ -126,7 +167,11 @@ func play(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) err
 	if err != nil {
 		return err
 	}
-	g.Add(d.deployCheck(done, took))
+	if sc.NewRevisionFails {
+		g.Add(d.rollbackCheck(outcome, took))
+	} else {
+		g.Add(d.deployCheck(done, took))
+	}
 	g.Add(d.failedCheck(status, done))
 	return nil
 }
@@ -177,38 +222,43 @@ func (d *deployment) waitProbe(ctx context.Context) error {
 	}
 }
 
-// converge plays the scheduler until every task of generation gen is
-// healthy and no older task is left, or the deadline passes.
-func (d *deployment) converge(ctx context.Context, gen int, began time.Time) (bool, error) {
+// converge plays the scheduler until the rollout to generation gen ends
+// (completed, failed or rolled back) or the deadline passes; it returns
+// the outcome, "" at the deadline.
+func (d *deployment) converge(ctx context.Context, gen int, began time.Time) (string, error) {
+	d.mu.Lock()
+	d.r = rollout{gen: gen}
+	d.mu.Unlock()
 	deadline := began.Add(d.sc.real(d.sc.DeployDeadlineSeconds))
 	for {
 		status, err := d.ctl(ctx, "/status")
 		if err != nil {
-			return false, err
+			return "", err
 		}
-		if d.step(ctx, gen, status) {
-			return true, nil
+		if outcome := d.step(ctx, status); outcome != "" {
+			return outcome, nil
 		}
 		if time.Now().After(deadline) {
-			return false, nil
+			return "", nil
 		}
 		select {
 		case <-ctx.Done():
-			return false, ctx.Err()
+			return "", ctx.Err()
 		case <-time.After(tick):
 		}
 	}
 }
 
-// step applies one round of the scheduler and says whether generation gen
-// has converged.
-func (d *deployment) step(ctx context.Context, gen int, status lbprobe.Status) bool {
+// step applies one round of the scheduler and returns the rollout's
+// outcome once it has one.
+func (d *deployment) step(ctx context.Context, status lbprobe.Status) string {
 	byName := map[string]lbprobe.TargetStatus{}
 	for _, t := range status.Targets {
 		byName[t.Name] = t
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	gen := d.r.gen
 	grace := d.sc.real(float64(d.st.Grace))
 	for _, t := range d.tasks {
 		ts, ok := byName[t.name]
@@ -224,10 +274,21 @@ func (d *deployment) step(ctx context.Context, gen int, status lbprobe.Status) b
 				d.replaced = append(d.replaced, replacement{fmt.Sprintf("%s was stopped as unhealthy %.0f s after it started (%s)", t.name, age, ts.LastCheck), age})
 				d.g.Progress(CheckHealthy, "ECS stops %s: the load balancer reports it unhealthy (%s)", t.name, ts.LastCheck)
 				d.deregister(ctx, t)
+				if t.gen == 1 {
+					d.r.failures++
+				}
 			}
 		case t.state == "draining" && ts.State == lbprobe.StateUnused:
 			d.stop(ctx, t)
 		}
+	}
+	if gen == 1 && d.st.Breaker && d.r.failures >= breakerThreshold(d.sc.DesiredCount) {
+		if !d.st.Rollback {
+			d.g.Progress(CheckHealthy, "the circuit breaker marks the deployment FAILED after %d failed tasks and stops launching new ones", d.r.failures)
+			return outcomeFailed
+		}
+		d.g.Progress(CheckHealthy, "the circuit breaker marks the deployment FAILED after %d failed tasks: rolling back to the last completed deployment", d.r.failures)
+		d.r.gen, d.r.rolledBack, gen = 0, true, 0
 	}
 	n := d.sc.DesiredCount
 	live, fresh, healthy := 0, 0, 0
@@ -255,7 +316,7 @@ func (d *deployment) step(ctx context.Context, gen int, status lbprobe.Status) b
 	}
 	floor := int(math.Ceil(float64(n*d.st.MinHealthy) / 100))
 	for _, t := range d.tasks {
-		if t.gen >= gen || t.state != "running" {
+		if t.gen == gen || t.state != "running" {
 			continue
 		}
 		if t.health == lbprobe.StateHealthy {
@@ -264,26 +325,38 @@ func (d *deployment) step(ctx context.Context, gen int, status lbprobe.Status) b
 			}
 			healthy--
 		}
-		d.g.Progress(CheckDeploy, "ECS deregisters %s from the target group", t.name)
+		d.g.Progress(d.checks[1].ID, "ECS deregisters %s from the target group", t.name)
 		d.deregister(ctx, t)
 	}
-	old, ready := 0, 0
+	other, ready := 0, 0
 	for _, t := range d.tasks {
-		if t.gen < gen && t.state != "stopped" {
-			old++
+		if t.gen != gen && t.state != "stopped" {
+			other++
 		}
 		if t.gen == gen && t.state == "running" && t.health == lbprobe.StateHealthy {
 			ready++
 		}
 	}
-	return old == 0 && ready >= n
+	switch {
+	case other > 0 || ready < n:
+		return ""
+	case d.r.rolledBack:
+		return outcomeRolledBack
+	}
+	return outcomeCompleted
 }
 
 // start launches a task and registers it, as ECS does once it runs.
 func (d *deployment) start(ctx context.Context, gen int) bool {
 	d.seq++
 	t := &task{name: fmt.Sprintf("task-%d", d.seq), gen: gen, state: "running", health: lbprobe.StateInitial}
-	env := map[string]string{"PORT": strconv.Itoa(d.sc.ContainerPort), "STARTUP_DELAY": d.sc.real(d.sc.StartupSeconds).String(), "WORKING_SET_MB": "8"}
+	startup := d.sc.real(d.sc.StartupSeconds)
+	if gen == 1 && d.sc.NewRevisionFails {
+		// The broken revision never gets ready: its health check answers
+		// 503 for as long as it runs.
+		startup = time.Hour
+	}
+	env := map[string]string{"PORT": strconv.Itoa(d.sc.ContainerPort), "STARTUP_DELAY": startup.String(), "WORKING_SET_MB": "8"}
 	c, err := d.scope.Start(ctx, sandbox.ContainerSpec{Name: t.name, Cmd: []string{"api-worker"}, Env: env, Networks: []string{d.net}})
 	if err != nil {
 		d.g.Logf("%s could not be started: %v", t.name, err)
@@ -295,7 +368,7 @@ func (d *deployment) start(ctx context.Context, gen int) bool {
 	if _, err := d.ctl(ctx, "/register?name="+url.QueryEscape(t.name)+"&addr="+url.QueryEscape(addr)); err != nil {
 		d.g.Logf("%s could not be registered: %v", t.name, err)
 	}
-	d.g.Progress(CheckDeploy, "%s started (revision %d) and registered in the target group", t.name, gen+1)
+	d.g.Progress(d.checks[1].ID, "%s started (revision %d) and registered in the target group", t.name, gen+1)
 	return true
 }
 
@@ -310,7 +383,7 @@ func (d *deployment) deregister(ctx context.Context, t *task) {
 // drained.
 func (d *deployment) stop(ctx context.Context, t *task) {
 	t.state = "stopping"
-	d.g.Progress(CheckDeploy, "%s drained: ECS sends SIGTERM (stopTimeout %d s)", t.name, d.st.StopTimeout)
+	d.g.Progress(d.checks[1].ID, "%s drained: ECS sends SIGTERM (stopTimeout %d s)", t.name, d.st.StopTimeout)
 	d.stops.Add(1)
 	go func() {
 		defer d.stops.Done()
@@ -372,6 +445,7 @@ func withResult(c grader.Check, status grader.CheckStatus, field, msg string) gr
 }
 
 func (d *deployment) unhealthyCheck(began time.Time) grader.Check {
+	runChecks := d.checks
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	waited := d.sc.platform(time.Since(began))
@@ -399,6 +473,7 @@ func (d *deployment) unhealthyCheck(began time.Time) grader.Check {
 }
 
 func (d *deployment) deployCheck(done bool, took float64) grader.Check {
+	runChecks := d.checks
 	if done {
 		return withResult(runChecks[1], grader.CheckPass, "", fmt.Sprintf("%s replaced the old tasks in %.0f s (deadline %.0f s)", strings.Join(d.names(1), " and "), took, d.sc.DeployDeadlineSeconds))
 	}
@@ -430,6 +505,7 @@ func (d *deployment) deployCheck(done bool, took float64) grader.Check {
 }
 
 func (d *deployment) failedCheck(s lbprobe.Status, done bool) grader.Check {
+	runChecks := d.checks
 	c := s.Counts
 	if c.Failed == 0 {
 		if c.Sent == 0 {
@@ -462,4 +538,43 @@ func (d *deployment) failedCheck(s lbprobe.Status, done bool) grader.Check {
 		msg += fmt.Sprintf(". The longest request takes %.0f s, but a deregistered task drains for only %d s before its connections are broken", d.sc.LongRequestSeconds, d.st.DeregDelay)
 	}
 	return withResult(runChecks[2], grader.CheckFail, field, msg)
+}
+
+func (d *deployment) rollbackCheck(outcome string, took float64) grader.Check {
+	c := d.checks[1]
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	threshold := breakerThreshold(d.sc.DesiredCount)
+	switch outcome {
+	case outcomeRolledBack:
+		return withResult(c, grader.CheckPass, "", fmt.Sprintf("the circuit breaker failed the deployment after %d failed tasks (threshold %d) and ECS rolled back to the last completed deployment in %.0f s; %s serve again",
+			d.r.failures, threshold, took, strings.Join(d.runningNames(0), " and ")))
+	case outcomeFailed:
+		return withResult(c, grader.CheckFail, "/deploymentConfiguration/deploymentCircuitBreaker/rollback",
+			fmt.Sprintf("the circuit breaker failed the deployment after %d failed tasks, but with rollback off ECS only stops launching tasks: the service is left on a failed deployment and nothing returns it to the last good one", d.r.failures))
+	}
+	msg := fmt.Sprintf("after %.0f s the deployment had neither completed nor rolled back: %d tasks of the new revision were stopped as unhealthy", d.sc.DeployDeadlineSeconds, d.r.failures)
+	field := "/deploymentConfiguration/deploymentCircuitBreaker"
+	switch {
+	case !d.st.Breaker:
+		msg += ", and without the circuit breaker ECS goes on replacing them for as long as the deployment lasts"
+	case d.r.failures < threshold:
+		msg += fmt.Sprintf(", fewer than the circuit breaker's threshold of %d", threshold)
+		if d.st.Grace > 0 {
+			msg += fmt.Sprintf(": with a grace period of %d s, each failing task is given that long before it counts", d.st.Grace)
+			field = "/healthCheckGracePeriodSeconds"
+		}
+	}
+	return withResult(c, grader.CheckFail, field, msg)
+}
+
+// runningNames lists the running tasks of a generation; d.mu is held.
+func (d *deployment) runningNames(gen int) []string {
+	var out []string
+	for _, t := range d.tasks {
+		if t.gen == gen && t.state == "running" {
+			out = append(out, t.name)
+		}
+	}
+	return out
 }

@@ -30,6 +30,9 @@ type Scenario struct {
 	DeployDeadlineSeconds float64 `yaml:"deployDeadlineSeconds"`
 	// TimeScale is how many platform seconds one real second plays.
 	TimeScale float64 `yaml:"timeScale"`
+	// NewRevisionFails makes the deployed revision one whose health check
+	// never passes: the deployment must then end rolled back.
+	NewRevisionFails bool `yaml:"newRevisionFails"`
 }
 
 // LoadScenario decodes and checks an exercise's scenario.

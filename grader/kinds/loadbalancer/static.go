@@ -25,6 +25,9 @@ type Settings struct {
 	Path, Matcher                  string
 	Interval, Timeout              int
 	Healthy, Unhealthy             int
+	// Breaker and Rollback are the deployment circuit breaker's switches;
+	// left out, the breaker is off.
+	Breaker, Rollback bool
 }
 
 // Defaults of the APIs: target group health checks (interval 30 s, healthy
@@ -37,6 +40,9 @@ func settingsOf(s *Submission) Settings {
 		MinHealthy: 100, MaxPercent: 200, DeregDelay: 300, Path: "/", Matcher: "200", Interval: 30, Timeout: 5, Healthy: 5, Unhealthy: 2}
 	if d := s.DeploymentConfiguration; d != nil {
 		st.MinHealthy, st.MaxPercent = value(d.MinimumHealthyPercent, 100), value(d.MaximumPercent, 200)
+		if b := d.DeploymentCircuitBreaker; b != nil && b.Enable != nil && b.Rollback != nil {
+			st.Breaker, st.Rollback = *b.Enable, *b.Rollback
+		}
 	}
 	if tg := s.TargetGroup; tg != nil {
 		st.DeregDelay = value(tg.DeregistrationDelaySeconds, 300)
@@ -151,5 +157,17 @@ func judgeTimings(s *Submission) grader.Check {
 	case st.MaxPercent < 100 || st.MaxPercent > 200:
 		return fail(c, "/deploymentConfiguration/maximumPercent", fmt.Sprintf("maximumPercent %d is outside the 100 to 200 this exercise plays", st.MaxPercent))
 	}
-	return pass(c, fmt.Sprintf("grace %d s, deregistration delay %d s, stopTimeout %d s, deployment window %d%%–%d%%", st.Grace, st.DeregDelay, st.StopTimeout, st.MinHealthy, st.MaxPercent))
+	if d := s.DeploymentConfiguration; d != nil && d.DeploymentCircuitBreaker != nil {
+		if b := d.DeploymentCircuitBreaker; b.Enable == nil || b.Rollback == nil {
+			return fail(c, "/deploymentConfiguration/deploymentCircuitBreaker", "deploymentCircuitBreaker needs both enable and rollback, true or false")
+		}
+	}
+	breaker := "circuit breaker off"
+	switch {
+	case st.Breaker && st.Rollback:
+		breaker = "circuit breaker on, with rollback"
+	case st.Breaker:
+		breaker = "circuit breaker on, without rollback"
+	}
+	return pass(c, fmt.Sprintf("grace %d s, deregistration delay %d s, stopTimeout %d s, deployment window %d%%–%d%%, %s", st.Grace, st.DeregDelay, st.StopTimeout, st.MinHealthy, st.MaxPercent, breaker))
 }

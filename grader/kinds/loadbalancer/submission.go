@@ -32,8 +32,16 @@ type ServiceLoadBalancer struct {
 
 // DeploymentConfig is the service's rolling-update window.
 type DeploymentConfig struct {
-	MinimumHealthyPercent *int `json:"minimumHealthyPercent"`
-	MaximumPercent        *int `json:"maximumPercent"`
+	MinimumHealthyPercent    *int            `json:"minimumHealthyPercent"`
+	MaximumPercent           *int            `json:"maximumPercent"`
+	DeploymentCircuitBreaker *CircuitBreaker `json:"deploymentCircuitBreaker"`
+}
+
+// CircuitBreaker is the deployment circuit breaker; the API requires both
+// fields when the object is given.
+type CircuitBreaker struct {
+	Enable   *bool `json:"enable"`
+	Rollback *bool `json:"rollback"`
 }
 
 // TargetGroup is the target group the service registers its tasks in.
