@@ -2,6 +2,7 @@ package loadbalancer_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -35,7 +36,7 @@ var why = map[string]map[string]string{exerciseDir: {
 
 func TestStaticWrongAnswersFailWithoutContainers(t *testing.T) {
 	for _, dir := range []string{exerciseDir, rollbackDir} {
-		t.Run(dir, func(t *testing.T) { staticWrongAnswers(t, dir) })
+		t.Run(filepath.Base(dir), func(t *testing.T) { staticWrongAnswers(t, dir) })
 	}
 }
 
@@ -100,7 +101,7 @@ func TestDeploymentsInContainers(t *testing.T) {
 	}
 	engine := grader.NewEngine(sb, nil, loadbalancer.Kind{})
 	for _, dir := range []string{exerciseDir, rollbackDir} {
-		t.Run(dir, func(t *testing.T) { playAnswers(t, ctx, engine, dir) })
+		t.Run(filepath.Base(dir), func(t *testing.T) { playAnswers(t, ctx, engine, dir) })
 	}
 }
 
