@@ -199,7 +199,12 @@ func (d *deployment) ctl(ctx context.Context, path string) (lbprobe.Status, erro
 	if code != 0 {
 		return s, fmt.Errorf("the load balancer refused %s (exit %d): %s", path, code, strings.TrimSpace(out))
 	}
-	if err := json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &s); err != nil {
+	// The exec stream may carry a line of the probe's own before the JSON.
+	i := strings.Index(out, "{")
+	if i < 0 {
+		return s, fmt.Errorf("the load balancer answered %s with no status: %q", path, strings.TrimSpace(out))
+	}
+	if err := json.Unmarshal([]byte(out[i:]), &s); err != nil {
 		return s, fmt.Errorf("the load balancer's status could not be read: %w", err)
 	}
 	return s, nil
