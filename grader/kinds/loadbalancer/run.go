@@ -421,13 +421,7 @@ func (d *deployment) finishTraffic(ctx context.Context) (lbprobe.Status, error) 
 func (d *deployment) names(gen int) []string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []string
-	for _, t := range d.tasks {
-		if t.gen == gen && t.state == "running" {
-			out = append(out, t.name)
-		}
-	}
-	return out
+	return d.runningNames(gen)
 }
 
 func (d *deployment) lastCheck(gen int) string {
