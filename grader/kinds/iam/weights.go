@@ -8,6 +8,13 @@ import "coldstart/grader"
 // what it must, and the task starting with the roles is core.
 func (Kind) Scoring(grader.Spec) grader.Scoring {
 	return grader.Scoring{
+		Weights: map[string]float64{
+			checkTrust:          2,
+			checkExecutionAllow: 2,
+			checkExecutionLeast: 2,
+			checkTaskAllow:      2,
+			checkTaskLeast:      2,
+		},
 		Subjects: map[string][]string{
 			checkTrust: {"/executionRole/trustPolicy/Statement", "/taskRole/trustPolicy/Statement"},
 		},

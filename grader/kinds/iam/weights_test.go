@@ -20,6 +20,11 @@ func TestScoringFollowsTheScenario(t *testing.T) {
 			t.Errorf("%s does not rest on %s: %v", least, allows, s.Requires[least])
 		}
 	}
+	for _, id := range []string{"iam.trust", "iam.execution-allows", "iam.execution-least-privilege", "iam.task-allows", "iam.task-least-privilege"} {
+		if s.Weights[id] != 2 {
+			t.Errorf("%s weighs %v, want 2", id, s.Weights[id])
+		}
+	}
 	res := gradertest.GradeStatic(t, iam.Kind{}, ex.Spec, ex.Starter)
 	if res.Status != grader.StatusFail || res.Score != 0 {
 		t.Errorf("the starter is %s with score %v, want fail with 0", res.Status, res.Score)
