@@ -167,3 +167,36 @@ func hasLine(text, want string) bool {
 	}
 	return false
 }
+
+// --exercise grades one exercise's answers and validates the whole course.
+func TestCheckOneExercise(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		code    int
+		want    []string
+		notWant string
+	}{
+		{"one exercise", []string{"check", "--exercise", "serverless-criteria"}, 0,
+			[]string{"ok    serverless-criteria/solution.json", "ok    serverless-criteria/wrong/aci-scales.json"}, "fargate-roles/"},
+		{"an exercise that does not exist", []string{"check", "--exercise", "subnet-sizng", "--no-grade"}, 1,
+			[]string{`there is no exercise "subnet-sizng" that loads without problems (the exercises are serverless-criteria, fargate-task-definition, fargate-roles, subnet-sizing, cloud-run-concurrency)`}, "ok  "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Run(context.Background(), tt.args, Streams{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut})
+			if code != tt.code {
+				t.Errorf("exit code %d, want %d\n%s\n%s", code, tt.code, out.String(), errOut.String())
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+			if strings.Contains(out.String(), tt.notWant) {
+				t.Errorf("output has %q:\n%s", tt.notWant, out.String())
+			}
+		})
+	}
+}
