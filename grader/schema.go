@@ -100,6 +100,10 @@ type Schema struct {
 	// Labs names the lab programs the kind runs, for lab:; empty when it
 	// runs none.
 	Labs []string
+	// Answer says what a student submits; Lab what the lab can and cannot
+	// play of the scenario. Both are for the authoring reference.
+	Answer string
+	Lab    string
 }
 
 // Schemer is implemented by kinds that declare their front matter.

@@ -32,6 +32,11 @@ func (Kind) Schema() grader.Schema {
 				integer("scaleDownAfterIdleMs", "how long an idle instance above minScale lives (default 1000)", 100, 10000),
 				integer("graceMs", "how long answers are awaited after the traffic ends (default 1000)", 100, 5000)),
 		},
+		Answer: "a Cloud Run service in YAML (`serving.knative.dev/v1` `Service`)",
+		Lab: "The morning is played on a small Cloud Run of the grader's own: instances of the `run-worker` lab behind a router and an autoscaler that follow the submitted " +
+			"containerConcurrency, minScale and maxScale. At most `trial.instanceCap` (up to 10) instances really start, each with `trial.instanceMemoryMB` of memory whatever the " +
+			"submitted limits say (CPU and memory are judged by the static checks); warm instances above the cap are counted as idle instance-seconds. " +
+			"The traffic lasts at most 15 s in all and 500 requests per second per phase.",
 		Checks: checks,
 		Labs:   []string{"run-worker"},
 	}

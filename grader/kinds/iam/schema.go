@@ -10,7 +10,7 @@ func (Kind) Schema() grader.Schema {
 		Scenario: []grader.Field{
 			text("account", "the 12-digit AWS account id").Need(),
 			text("region", "the region of the task").Need(),
-			text("service", "the principal both roles must trust").Only("ECS hands roles to tasks through ecs-tasks.amazonaws.com", "ecs-tasks.amazonaws.com").Need(),
+			text("service", "the principal both roles must trust (ecs-tasks.amazonaws.com for ECS tasks)").Need(),
 			text("image", "the private ECR image the agent pulls, REGISTRY/NAME:TAG").Need(),
 			text("logGroup", "the awslogs log group").Need(),
 			text("logStreamPrefix", "the awslogs-stream-prefix; streams are PREFIX/CONTAINER/TASK-ID"),
@@ -22,6 +22,10 @@ func (Kind) Schema() grader.Schema {
 			list("executionMustDeny", `"action resource" requests the execution role must deny`),
 			list("taskMustDeny", `"action resource" requests the task role must deny`),
 		},
+		Answer: "a JSON object with `executionRole` and `taskRole`, each with a `trustPolicy` and a `permissionPolicy` (IAM policy documents)",
+		Lab: "The `aws-sim` lab plays ECR, CloudWatch Logs, Secrets Manager, S3, STS and the container credential endpoint on the grading's network, enforcing the submitted policies. " +
+			"The agent pulls `image`, fetches `secrets` and opens a log stream under `logGroup` and `logStreamPrefix`; the app reads `reads` from `objects` and tries every `forbidden` call. " +
+			"The evaluator knows Allow, Deny, NotAction, NotResource and the * and ? wildcards; it does not evaluate Condition blocks, so a permission behind one counts as not granted.",
 		Checks: []string{checkDocuments, checkTrust, checkExecutionAllow, checkExecutionLeast, checkTaskAllow, checkTaskLeast,
 			checkRunStart, checkRunRead, checkRunDenied, checkRunLogs},
 		Labs: []string{"aws-sim"},

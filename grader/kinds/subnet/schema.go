@@ -23,6 +23,10 @@ func (Kind) Schema() grader.Schema {
 			grader.List("maximumPercent", "the deployment's maximumPercent values to draw from", integer("", "", 100, 200)),
 			rng("extraEnisPerSubnet", "other ENIs (load balancer, endpoints) in each subnet", 0, float64(maxENIs)),
 		},
+		Answer: "a JSON object `{\"subnets\": [\"10.x.y.z/nn\", …]}`, one CIDR block per Availability Zone",
+		Lab: "Every task of the rolling deploy is a `pause` container on a network of its subnet, so a subnet too small really runs out of addresses. " +
+			"To keep a grading small, a variant has at most 20 desired tasks, 3 Availability Zones and 3 other ENIs per subnet, and its VPC lies inside 10.0.0.0/8 " +
+			"(the container engine and this machine use the other private ranges).",
 		Checks: []string{CheckCount, CheckCIDR, CheckPrefix, CheckInVPC, CheckOverlap, CheckCapacity, CheckSmallest, CheckDeploy},
 		Labs:   []string{"pause"},
 	}

@@ -19,6 +19,8 @@ func (Kind) Schema() grader.Schema {
 				grader.List("accept", "the accepted values; the first is the course's answer", text("", "")).Need(),
 				text("why", "the reason behind the answer").Need()))).Need(),
 		},
+		Answer: "a JSON object `{\"cells\": {\"<row>\": {\"<column>\": \"<option>\"}}}`; the page shows the grid as radio buttons",
+		Lab:    "None: the table kind runs nothing, so `lab:` is refused. The check of a cell is `table.<row>.<column>`.",
 		Checks: []string{"table.*.*", CheckUnknown},
 	}
 }

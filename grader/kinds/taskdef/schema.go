@@ -48,6 +48,12 @@ func (Kind) Schema() grader.Schema {
 				text("", "").Only("the app runs the api-worker lab and sidecars the pause lab", appLab, "pause")),
 			grader.Map("secretsManager", "the simulated Secrets Manager: ARN → value", text("", "")),
 		},
+		Answer: "an ECS task definition in JSON, as `aws ecs register-task-definition --cli-input-json` takes it",
+		Lab: "The task's containers run in containers of the grading's own network: each image repository runs the lab program `images` maps it to " +
+			"(`api-worker` for the app, `pause` for sidecars); a repository not in `images` cannot be pulled. The app listens on 8080 and serves its health at /healthz, " +
+			"so `app.port` and `health.path` cannot change. Time runs `timeScale` times faster (start-up, drain, health-check timings, stop timeout). " +
+			"Each container gets at most 1 GiB and one CPU, so `workingSetMB` stops at 1024. `command` and `entryPoint` are ignored: the lab runs its own program. " +
+			"Secrets come from the simulated `secretsManager`.",
 		Checks: checks,
 		Labs:   []string{appLab},
 	}
