@@ -1,0 +1,133 @@
+package policy
+
+import (
+	"embed"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// The action catalogs: for each service, every action IAM knows with the
+// resource types it is authorised on, and each resource type's ARN format.
+// They come from the AWS Service Authorization Reference; each file's
+// "source" names the page and the copy it was read from (catalog/README.md).
+//
+//go:embed catalog/*.json
+var catalogFiles embed.FS
+
+// Service is one service's catalog.
+type Service struct {
+	Prefix string `json:"service"`
+	Source string `json:"source"`
+	// ResourceTypes maps a resource type to its ARN format, with
+	// placeholders such as ${Region} and ${BucketName}.
+	ResourceTypes map[string]string `json:"resources"`
+	// Actions maps an action name to the resource types it is authorised
+	// on; a trailing * marks a required one. No resource type means the
+	// action is authorised on "*".
+	Actions map[string][]string `json:"actions"`
+
+	names []string // action names, sorted
+}
+
+// ActionNames returns the service's action names in order.
+func (s *Service) ActionNames() []string { return s.names }
+
+// ResourceTypesOf returns the resource types an action is authorised on,
+// without the required marker.
+func (s *Service) ResourceTypesOf(action string) []string {
+	var out []string
+	for _, t := range s.Actions[action] {
+		out = append(out, strings.TrimSuffix(t, "*"))
+	}
+	return out
+}
+
+// Catalog is every service's catalog, by prefix.
+type Catalog struct {
+	services map[string]*Service
+	prefixes []string
+}
+
+var (
+	loadOnce sync.Once
+	loaded   *Catalog
+	loadErr  error
+)
+
+// LoadCatalog reads the embedded catalogs once.
+func LoadCatalog() (*Catalog, error) {
+	loadOnce.Do(func() { loaded, loadErr = readCatalog(catalogFiles) })
+	return loaded, loadErr
+}
+
+func readCatalog(fsys fs.FS) (*Catalog, error) {
+	files, err := fs.Glob(fsys, "catalog/*.json")
+	if err != nil {
+		return nil, fmt.Errorf("list the action catalogs: %w", err)
+	}
+	c := &Catalog{services: map[string]*Service{}}
+	for _, f := range files {
+		b, err := fs.ReadFile(fsys, f)
+		if err != nil {
+			return nil, fmt.Errorf("read the action catalog %s: %w", f, err)
+		}
+		var s Service
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("the action catalog %s is not valid: %w", f, err)
+		}
+		if s.Prefix == "" || s.Source == "" || len(s.Actions) == 0 {
+			return nil, fmt.Errorf("the action catalog %s needs service, source and actions", f)
+		}
+		for name, types := range s.Actions {
+			for _, t := range types {
+				if _, ok := s.ResourceTypes[strings.TrimSuffix(t, "*")]; !ok {
+					return nil, fmt.Errorf("the action catalog %s: %s:%s names resource type %q, which it does not define", f, s.Prefix, name, t)
+				}
+			}
+			s.names = append(s.names, name)
+		}
+		slices.Sort(s.names)
+		c.services[s.Prefix] = &s
+		c.prefixes = append(c.prefixes, s.Prefix)
+	}
+	slices.Sort(c.prefixes)
+	return c, nil
+}
+
+// Service returns a service's catalog by its prefix (case-insensitive).
+func (c *Catalog) Service(prefix string) (*Service, bool) {
+	s, ok := c.services[strings.ToLower(prefix)]
+	return s, ok
+}
+
+// Prefixes lists the services the catalog holds.
+func (c *Catalog) Prefixes() []string { return c.prefixes }
+
+// Services returns the service prefixes a document's statements name,
+// lower-cased and sorted, and whether some statement reaches every service
+// ("*", or NotAction, which grants everything it does not list).
+func (d *Document) Services() (prefixes []string, all bool) {
+	seen := map[string]bool{}
+	for _, s := range d.Statements {
+		if s.NotAction != nil {
+			all = true
+		}
+		for _, a := range s.Action {
+			prefix, _, ok := strings.Cut(a, ":")
+			if !ok {
+				all = true
+				continue
+			}
+			seen[strings.ToLower(prefix)] = true
+		}
+	}
+	for p := range seen {
+		prefixes = append(prefixes, p)
+	}
+	slices.Sort(prefixes)
+	return prefixes, all
+}
