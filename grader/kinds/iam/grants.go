@@ -14,6 +14,8 @@ import (
 // the role needs.
 type grant struct {
 	action, resource string
+	access           string // the action's access level, "" if unknown
+	own              bool   // the resource is one of the scenario's
 	decision         policy.Decision
 }
 
@@ -21,13 +23,21 @@ type grant struct {
 // every catalog action against, by "service/resource type": the scenario's
 // own resources in the ARN forms each API checks, and one other resource of
 // every type, which any wildcard that reaches beyond the scenario matches.
-type universe map[string][]string
+type universe struct {
+	byType map[string][]string
+	own    map[string]bool // the scenario's resources, not the samples
+}
 
 func (u universe) add(service, resourceType, arn string) {
 	key := service + "/" + resourceType
-	if !slices.Contains(u[key], arn) {
-		u[key] = append(u[key], arn)
+	if !slices.Contains(u.byType[key], arn) {
+		u.byType[key] = append(u.byType[key], arn)
 	}
+}
+
+func (u universe) addOwn(service, resourceType, arn string) {
+	u.add(service, resourceType, arn)
+	u.own[arn] = true
 }
 
 var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
@@ -56,7 +66,7 @@ func formatPattern(format string) string {
 
 // buildUniverse lists the resources of the services in scope.
 func (sc *Scenario) buildUniverse(cat *policy.Catalog, services []string, probes []need) universe {
-	u := universe{}
+	u := universe{byType: map[string][]string{}, own: map[string]bool{}}
 	for _, p := range services {
 		svc, ok := cat.Service(p)
 		if !ok {
@@ -71,19 +81,19 @@ func (sc *Scenario) buildUniverse(cat *policy.Catalog, services []string, probes
 		}
 	}
 	// The scenario's resources.
-	u.add("ecr", "repository", sc.repositoryARN())
-	u.add("logs", "log-group", sc.logGroupARN())
-	u.add("logs", "log-stream", sc.logStreamARN(sc.logStream(sampleTaskID)))
+	u.addOwn("ecr", "repository", sc.repositoryARN())
+	u.addOwn("logs", "log-group", sc.logGroupARN())
+	u.addOwn("logs", "log-stream", sc.logStreamARN(sc.logStream(sampleTaskID)))
 	for _, name := range slices.Sorted(maps.Keys(sc.Secrets)) {
-		u.add("secretsmanager", "Secret", sc.Secrets[name])
+		u.addOwn("secretsmanager", "Secret", sc.Secrets[name])
 	}
 	var objects []string
 	objects = append(objects, sc.Reads...)
 	objects = append(objects, slices.Sorted(maps.Keys(sc.Objects))...)
 	for _, o := range objects {
 		bucket, _, _ := strings.Cut(o, "/")
-		u.add("s3", "bucket", "arn:aws:s3:::"+bucket)
-		u.add("s3", "object", "arn:aws:s3:::"+o)
+		u.addOwn("s3", "bucket", "arn:aws:s3:::"+bucket)
+		u.addOwn("s3", "object", "arn:aws:s3:::"+o)
 	}
 	// Each probe's resource under the first resource type of its action
 	// whose ARN format it fits.
@@ -95,7 +105,7 @@ func (sc *Scenario) buildUniverse(cat *policy.Catalog, services []string, probes
 		}
 		for _, t := range svc.ResourceTypesOf(name) {
 			if policy.MatchResource(formatPattern(svc.ResourceTypes[t]), pr.Resource) {
-				u.add(svc.Prefix, t, pr.Resource)
+				u.addOwn(svc.Prefix, t, pr.Resource)
 				break
 			}
 		}
@@ -142,7 +152,7 @@ func extraGrants(cat *policy.Catalog, sc *Scenario, doc *policy.Document, ctx po
 			}
 			var resources []string
 			for _, t := range svc.ResourceTypesOf(name) {
-				resources = append(resources, u[svc.Prefix+"/"+t]...)
+				resources = append(resources, u.byType[svc.Prefix+"/"+t]...)
 			}
 			if len(resources) == 0 {
 				resources = []string{"*"}
@@ -152,7 +162,7 @@ func extraGrants(cat *policy.Catalog, sc *Scenario, doc *policy.Document, ctx po
 				if d.Denied() || coveredBy(needs, action, r) {
 					continue
 				}
-				out = append(out, grant{action: action, resource: r, decision: d})
+				out = append(out, grant{action: action, resource: r, access: svc.Access(name), own: u.own[r], decision: d})
 			}
 		}
 	}

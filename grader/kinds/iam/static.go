@@ -268,6 +268,22 @@ func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Sc
 			strings.Join(services, ", "), side.label, actions(needs))
 		return c
 	}
+	// The scenario's own resources first (the samples stand for
+	// everything else a wildcard reaches), then the most
+	// powerful access levels (Permissions management, Write…), then by
+	// name.
+	slices.SortStableFunc(extra, func(a, b grant) int {
+		if a.own != b.own {
+			if a.own {
+				return -1
+			}
+			return 1
+		}
+		if ra, rb := policy.AccessRank(a.access), policy.AccessRank(b.access); ra != rb {
+			return ra - rb
+		}
+		return strings.Compare(a.action+" "+a.resource, b.action+" "+b.resource)
+	})
 	groups := groupGrants(doc, extra)
 	var msgs []string
 	for _, g := range groups {
@@ -285,13 +301,14 @@ func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Sc
 	return c
 }
 
-// grantGroup is the extra grants one statement makes.
+// grantGroup is the extra grants one statement makes: for each action, in
+// order, the resources it reaches.
 type grantGroup struct {
 	ref         policy.Ref
 	conditional bool
 	why         string
 	actions     []string
-	resources   []string
+	resources   map[string][]string
 }
 
 func groupGrants(doc *policy.Document, extra []grant) []*grantGroup {
@@ -301,7 +318,7 @@ func groupGrants(doc *policy.Document, extra []grant) []*grantGroup {
 		ref := g.decision.Deciding[0]
 		gg := byPtr[ref.Pointer]
 		if gg == nil {
-			gg = &grantGroup{ref: ref}
+			gg = &grantGroup{ref: ref, resources: map[string][]string{}}
 			byPtr[ref.Pointer] = gg
 			groups = append(groups, gg)
 		}
@@ -311,38 +328,62 @@ func groupGrants(doc *policy.Document, extra []grant) []*grantGroup {
 		if !slices.Contains(gg.actions, g.action) {
 			gg.actions = append(gg.actions, g.action)
 		}
-		if !slices.Contains(gg.resources, g.resource) {
-			gg.resources = append(gg.resources, g.resource)
-		}
+		gg.resources[g.action] = append(gg.resources[g.action], g.resource)
 	}
 	return groups
 }
 
 func (g *grantGroup) describe(doc *policy.Document) string {
-	written := ""
+	written := "the statement at " + g.ref.Pointer
 	for _, s := range doc.Statements {
 		if s.Pointer != g.ref.Pointer {
 			continue
 		}
-		act, res := s.Action, s.Resource
+		act, res := "Action "+strings.Join(s.Action, ", "), strings.Join(s.Resource, ", ")
 		if s.NotAction != nil {
-			act = []string{"NotAction " + strings.Join(s.NotAction, ", ")}
+			act = "NotAction " + strings.Join(s.NotAction, ", ")
 		}
 		if s.NotResource != nil {
-			res = []string{"NotResource " + strings.Join(s.NotResource, ", ")}
+			res = "everything but " + strings.Join(s.NotResource, ", ")
 		}
-		written = fmt.Sprintf(" (%s on %s)", strings.Join(act, ", "), strings.Join(res, ", "))
+		sid := ""
+		if s.Sid != "" {
+			sid = fmt.Sprintf("Sid %q, ", s.Sid)
+		}
+		written = fmt.Sprintf("%s (%s%s on %s)", written, sid, act, res)
 	}
 	verb := "also grants"
 	if g.conditional {
 		verb = "may also grant (under a condition the grader cannot evaluate: " + g.why + ")"
 	}
-	return fmt.Sprintf("%s%s %s %s on %s", refName(doc, g.ref), written, verb, listSome(g.actions, 6, "actions"), listSome(shortARNs(g.resources), 4, "resources"))
+	// Actions that reach the same resources are named together: object
+	// actions on the objects, bucket actions on the buckets.
+	var keys []string
+	byKey := map[string][]string{}
+	for _, a := range g.actions {
+		k := strings.Join(g.resources[a], "\x00")
+		if _, ok := byKey[k]; !ok {
+			keys = append(keys, k)
+		}
+		byKey[k] = append(byKey[k], a)
+	}
+	var parts []string
+	for _, k := range first(keys, 2) {
+		parts = append(parts, listSome(byKey[k], 5, "actions")+" on "+listSome(shortARNs(strings.Split(k, "\x00")), 3, "resources"))
+	}
+	if len(keys) > 2 {
+		rest := 0
+		for _, k := range keys[2:] {
+			rest += len(byKey[k])
+		}
+		parts = append(parts, fmt.Sprintf("%d more actions on other resources", rest))
+	}
+	return fmt.Sprintf("%s %s %s", written, verb, strings.Join(parts, ", and "))
 }
 
-// listSome names up to n items and counts the rest.
+// listSome names up to n items and counts the rest. Items are in the order
+// given: the scenario's own resources and the actions on them first.
 func listSome(items []string, n int, noun string) string {
-	slices.Sort(items)
 	if len(items) <= n {
 		return strings.Join(items, ", ")
 	}

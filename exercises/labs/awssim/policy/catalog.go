@@ -25,13 +25,38 @@ type Service struct {
 	// ResourceTypes maps a resource type to its ARN format, with
 	// placeholders such as ${Region} and ${BucketName}.
 	ResourceTypes map[string]string `json:"resources"`
-	// Actions maps an action name to the resource types it is authorised
-	// on; a trailing * marks a required one. No resource type means the
-	// action is authorised on "*".
-	Actions map[string][]string `json:"actions"`
+	// Actions maps an action name to its access level and the resource
+	// types it is authorised on.
+	Actions map[string]Action `json:"actions"`
 
 	names []string // action names, sorted
 }
+
+// Action is one action of a service's catalog.
+type Action struct {
+	// Access is the access level the reference gives it: List, Read,
+	// Write, Permissions management or Tagging.
+	Access string `json:"access"`
+	// Resources are the resource types it is authorised on; a trailing *
+	// marks a required one. None means the action is authorised on "*".
+	Resources []string `json:"resources"`
+}
+
+// accessLevels are the access levels of the Service Authorization
+// Reference, most powerful first.
+var accessLevels = []string{"Permissions management", "Write", "Tagging", "Read", "List"}
+
+// AccessRank orders access levels, most powerful first; an unknown level
+// comes last.
+func AccessRank(level string) int {
+	if i := slices.Index(accessLevels, level); i >= 0 {
+		return i
+	}
+	return len(accessLevels)
+}
+
+// Access returns an action's access level, "" for an unknown action.
+func (s *Service) Access(action string) string { return s.Actions[action].Access }
 
 // ActionNames returns the service's action names in order.
 func (s *Service) ActionNames() []string { return s.names }
@@ -40,7 +65,7 @@ func (s *Service) ActionNames() []string { return s.names }
 // without the required marker.
 func (s *Service) ResourceTypesOf(action string) []string {
 	var out []string
-	for _, t := range s.Actions[action] {
+	for _, t := range s.Actions[action].Resources {
 		out = append(out, strings.TrimSuffix(t, "*"))
 	}
 	return out
@@ -82,8 +107,11 @@ func readCatalog(fsys fs.FS) (*Catalog, error) {
 		if s.Prefix == "" || s.Source == "" || len(s.Actions) == 0 {
 			return nil, fmt.Errorf("the action catalog %s needs service, source and actions", f)
 		}
-		for name, types := range s.Actions {
-			for _, t := range types {
+		for name, a := range s.Actions {
+			if AccessRank(a.Access) == len(accessLevels) {
+				return nil, fmt.Errorf("the action catalog %s: %s:%s has the unknown access level %q", f, s.Prefix, name, a.Access)
+			}
+			for _, t := range a.Resources {
 				if _, ok := s.ResourceTypes[strings.TrimSuffix(t, "*")]; !ok {
 					return nil, fmt.Errorf("the action catalog %s: %s:%s names resource type %q, which it does not define", f, s.Prefix, name, t)
 				}
