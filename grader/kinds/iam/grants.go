@@ -2,22 +2,11 @@ package iam
 
 import (
 	"maps"
-	"regexp"
 	"slices"
 	"strings"
 
 	"coldstart/exercises/labs/awssim/policy"
 )
-
-// grant is one action on one resource that a permission policy allows (or
-// may allow, under a condition the grader does not evaluate) beyond what
-// the role needs.
-type grant struct {
-	action, resource string
-	access           string // the action's access level, "" if unknown
-	own              bool   // the resource is one of the scenario's
-	decision         policy.Decision
-}
 
 // universe is the set of resources the least-privilege check evaluates
 // every catalog action against, by "service/resource type": the scenario's
@@ -40,28 +29,45 @@ func (u universe) addOwn(service, resourceType, arn string) {
 	u.own[arn] = true
 }
 
-var placeholder = regexp.MustCompile(`\$\{([A-Za-z0-9]+)\}`)
+// fillFormat replaces each ${Name} of an ARN format with fill(Name).
+func fillFormat(format string, fill func(name string) string) string {
+	var b strings.Builder
+	for {
+		i := strings.Index(format, "${")
+		if i < 0 {
+			break
+		}
+		j := strings.IndexByte(format[i:], '}')
+		if j < 0 {
+			break
+		}
+		b.WriteString(format[:i])
+		b.WriteString(fill(format[i+2 : i+j]))
+		format = format[i+j+1:]
+	}
+	b.WriteString(format)
+	return b.String()
+}
 
 // sampleARN fills a resource type's ARN format for "another resource of
 // this type" in the scenario's account and region.
 func (sc *Scenario) sampleARN(format string) string {
-	return placeholder.ReplaceAllStringFunc(format, func(m string) string {
-		switch name := m[2 : len(m)-1]; name {
+	return fillFormat(format, func(name string) string {
+		switch name {
 		case "Partition":
 			return "aws"
 		case "Region":
 			return sc.Region
 		case "Account":
 			return sc.Account
-		default:
-			return "other-" + strings.ToLower(name)
 		}
+		return "other-" + strings.ToLower(name)
 	})
 }
 
 // formatPattern turns an ARN format into a glob that matches its ARNs.
 func formatPattern(format string) string {
-	return placeholder.ReplaceAllString(format, "*")
+	return fillFormat(format, func(string) string { return "*" })
 }
 
 // buildUniverse lists the resources of the services in scope.
@@ -139,54 +145,39 @@ func servicesInScope(cat *policy.Catalog, doc *policy.Document) (known, unknown 
 // universe's resources of the action's resource types (or "*" for an
 // action authorised on no resource type), and returns each grant that no
 // need covers.
-func extraGrants(cat *policy.Catalog, sc *Scenario, doc *policy.Document, ctx policy.Context, needs, probes []need) []grant {
+func extraGrants(cat *policy.Catalog, sc *Scenario, doc *policy.Document, ctx policy.Context, needs, probes []need) *grantSet {
 	services, _ := servicesInScope(cat, doc)
 	u := sc.buildUniverse(cat, services, probes)
-	var out []grant
+	var items []policy.SweepItem
+	var access []string
 	for _, p := range services {
 		svc, _ := cat.Service(p)
-		for _, name := range svc.ActionNames() {
+		lower := svc.LowerActions()
+		for i, name := range svc.ActionNames() {
 			action := svc.Prefix + ":" + name
-			if !actionNamed(doc, action) {
-				continue
-			}
-			var resources []string
-			for _, t := range svc.ResourceTypesOf(name) {
-				resources = append(resources, u.byType[svc.Prefix+"/"+t]...)
-			}
-			if len(resources) == 0 {
-				resources = []string{"*"}
-			}
-			for _, r := range resources {
-				d := policy.Evaluate(policy.Request{Action: action, Resource: r, Context: ctx}, doc)
-				if d.Denied() || coveredBy(needs, action, r) {
-					continue
+			resources := anyResource
+			if types := svc.ResourceTypesOf(name); len(types) > 0 {
+				resources = make([][]string, len(types))
+				for i, t := range types {
+					resources[i] = u.byType[svc.Prefix+"/"+t]
 				}
-				out = append(out, grant{action: action, resource: r, access: svc.Access(name), own: u.own[r], decision: d})
 			}
+			items = append(items, policy.SweepItem{Action: action, Lower: lower[i], Resources: resources})
+			access = append(access, svc.Access(name))
 		}
 	}
+	out := newGrantSet()
+	policy.Sweep(doc, ctx, items, func(g policy.Grant) {
+		if coveredBy(needs, g.Action, g.Resource) {
+			return
+		}
+		out.add(g.By, g.Outcome == policy.Conditional, g.Action, access[g.Item], g.Resource, u.own[g.Resource])
+	})
 	return out
 }
 
-// actionNamed is a quick filter: whether any Allow statement's Action or
-// NotAction could grant the action at all, before its resources are tried.
-func actionNamed(doc *policy.Document, action string) bool {
-	for _, s := range doc.Statements {
-		if s.Effect != policy.Allow {
-			continue
-		}
-		if s.NotAction != nil {
-			return true
-		}
-		for _, a := range s.Action {
-			if policy.Match(strings.ToLower(a), strings.ToLower(action)) {
-				return true
-			}
-		}
-	}
-	return false
-}
+// anyResource is what an action authorised on no resource type is tried on.
+var anyResource = [][]string{{"*"}}
 
 func coveredBy(needs []need, action, resource string) bool {
 	for _, n := range needs {
@@ -197,10 +188,9 @@ func coveredBy(needs []need, action, resource string) bool {
 	return false
 }
 
-// uncataloguedGrants are Allow statements naming services the catalog
+// uncataloguedGrants adds the Allow statements naming services the catalog
 // lacks: the roles need nothing from any service outside it.
-func uncataloguedGrants(cat *policy.Catalog, doc *policy.Document) []grant {
-	var out []grant
+func uncataloguedGrants(cat *policy.Catalog, doc *policy.Document, out *grantSet) {
 	for _, s := range doc.Statements {
 		if s.Effect != policy.Allow {
 			continue
@@ -217,9 +207,7 @@ func uncataloguedGrants(cat *policy.Catalog, doc *policy.Document) []grant {
 			if s.NotResource != nil {
 				res = "everything but " + strings.Join(s.NotResource, ", ")
 			}
-			out = append(out, grant{action: a, resource: res, decision: policy.Decision{Outcome: policy.Allowed,
-				Deciding: []policy.Ref{{Pointer: s.Pointer, Sid: s.Sid}}}})
+			out.add(policy.Ref{Pointer: s.Pointer, Sid: s.Sid}, false, a, "", res, true)
 		}
 	}
-	return out
 }

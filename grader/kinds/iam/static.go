@@ -3,7 +3,6 @@ package iam
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"coldstart/exercises/labs/awssim/policy"
@@ -260,77 +259,29 @@ func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Sc
 		roleName = taskRoleName
 	}
 	extra := extraGrants(cat, sc, doc, sc.roleContext(roleName), needs, sc.probes(side))
-	extra = append(extra, uncataloguedGrants(cat, doc)...)
-	if len(extra) == 0 {
+	uncataloguedGrants(cat, doc, extra)
+	if extra.count == 0 {
 		services, _ := servicesInScope(cat, doc)
 		c.Status, c.Points = grader.CheckPass, points
 		c.Message = fmt.Sprintf("every action of %s evaluated against the scenario's resources: the %s allows exactly what it needs (%s)",
 			strings.Join(services, ", "), side.label, actions(needs))
 		return c
 	}
-	// The scenario's own resources first (the samples stand for
-	// everything else a wildcard reaches), then the most
-	// powerful access levels (Permissions management, Write…), then by
-	// name.
-	slices.SortStableFunc(extra, func(a, b grant) int {
-		if a.own != b.own {
-			if a.own {
-				return -1
-			}
-			return 1
-		}
-		if ra, rb := policy.AccessRank(a.access), policy.AccessRank(b.access); ra != rb {
-			return ra - rb
-		}
-		return strings.Compare(a.action+" "+a.resource, b.action+" "+b.resource)
-	})
-	groups := groupGrants(doc, extra)
+	groups := extra.finish()
 	var msgs []string
 	for _, g := range groups {
 		msgs = append(msgs, g.describe(doc))
 	}
 	c.Status = grader.CheckFail
 	c.Field = statementField(side, "permissionPolicy", doc, groups[0].ref)
-	c.Message = fmt.Sprintf("the %s grants %d action–resource pairs beyond what it needs: %s", side.label, len(extra), strings.Join(first(msgs, 3), "; "))
+	c.Message = fmt.Sprintf("the %s grants %d action–resource pairs beyond what it needs: %s", side.label, extra.count, strings.Join(first(msgs, 3), "; "))
 	if len(msgs) > 3 {
 		c.Message += fmt.Sprintf("; and %d more statements", len(msgs)-3)
 	}
-	c.Observed = fmt.Sprintf("%d extra grants, e.g. %s on %s", len(extra), extra[0].action, extra[0].resource)
+	c.Observed = fmt.Sprintf("%d extra grants, e.g. %s on %s", extra.count, groups[0].actions[0].name, groups[0].actions[0].resources[0])
 	c.Expected = "only: " + actions(needs)
 	c.Hint = hint
 	return c
-}
-
-// grantGroup is the extra grants one statement makes: for each action, in
-// order, the resources it reaches.
-type grantGroup struct {
-	ref         policy.Ref
-	conditional bool
-	why         string
-	actions     []string
-	resources   map[string][]string
-}
-
-func groupGrants(doc *policy.Document, extra []grant) []*grantGroup {
-	var groups []*grantGroup
-	byPtr := map[string]*grantGroup{}
-	for _, g := range extra {
-		ref := g.decision.Deciding[0]
-		gg := byPtr[ref.Pointer]
-		if gg == nil {
-			gg = &grantGroup{ref: ref, resources: map[string][]string{}}
-			byPtr[ref.Pointer] = gg
-			groups = append(groups, gg)
-		}
-		if g.decision.Outcome == policy.Conditional {
-			gg.conditional, gg.why = true, g.decision.NotEvaluated[0].Why
-		}
-		if !slices.Contains(gg.actions, g.action) {
-			gg.actions = append(gg.actions, g.action)
-		}
-		gg.resources[g.action] = append(gg.resources[g.action], g.resource)
-	}
-	return groups
 }
 
 func (g *grantGroup) describe(doc *policy.Document) string {
@@ -361,11 +312,11 @@ func (g *grantGroup) describe(doc *policy.Document) string {
 	var keys []string
 	byKey := map[string][]string{}
 	for _, a := range g.actions {
-		k := strings.Join(g.resources[a], "\x00")
+		k := strings.Join(a.resources, "\x00")
 		if _, ok := byKey[k]; !ok {
 			keys = append(keys, k)
 		}
-		byKey[k] = append(byKey[k], a)
+		byKey[k] = append(byKey[k], a.name)
 	}
 	var parts []string
 	for _, k := range first(keys, 2) {

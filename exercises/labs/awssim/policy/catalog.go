@@ -30,6 +30,7 @@ type Service struct {
 	Actions map[string]Action `json:"actions"`
 
 	names []string // action names, sorted
+	lower []string // the same in lower case
 }
 
 // Action is one action of a service's catalog.
@@ -40,6 +41,8 @@ type Action struct {
 	// Resources are the resource types it is authorised on; a trailing *
 	// marks a required one. None means the action is authorised on "*".
 	Resources []string `json:"resources"`
+
+	types []string // Resources without the marker
 }
 
 // accessLevels are the access levels of the Service Authorization
@@ -61,15 +64,13 @@ func (s *Service) Access(action string) string { return s.Actions[action].Access
 // ActionNames returns the service's action names in order.
 func (s *Service) ActionNames() []string { return s.names }
 
+// LowerActions returns the service's actions as "prefix:name" in lower
+// case, in the order of ActionNames.
+func (s *Service) LowerActions() []string { return s.lower }
+
 // ResourceTypesOf returns the resource types an action is authorised on,
 // without the required marker.
-func (s *Service) ResourceTypesOf(action string) []string {
-	var out []string
-	for _, t := range s.Actions[action].Resources {
-		out = append(out, strings.TrimSuffix(t, "*"))
-	}
-	return out
-}
+func (s *Service) ResourceTypesOf(action string) []string { return s.Actions[action].types }
 
 // Catalog is every service's catalog, by prefix.
 type Catalog struct {
@@ -116,9 +117,16 @@ func readCatalog(fsys fs.FS) (*Catalog, error) {
 					return nil, fmt.Errorf("the action catalog %s: %s:%s names resource type %q, which it does not define", f, s.Prefix, name, t)
 				}
 			}
+			for _, t := range a.Resources {
+				a.types = append(a.types, strings.TrimSuffix(t, "*"))
+			}
+			s.Actions[name] = a
 			s.names = append(s.names, name)
 		}
 		slices.Sort(s.names)
+		for _, n := range s.names {
+			s.lower = append(s.lower, strings.ToLower(s.Prefix+":"+n))
+		}
 		c.services[s.Prefix] = &s
 		c.prefixes = append(c.prefixes, s.Prefix)
 	}
@@ -158,4 +166,22 @@ func (d *Document) Services() (prefixes []string, all bool) {
 	}
 	slices.Sort(prefixes)
 	return prefixes, all
+}
+
+// ForAction returns the document reduced to the statements whose Action or
+// NotAction covers the action, or nil when none does: evaluating one action
+// against many resources then skips the others. Evaluate gives the same
+// decision for that action on the reduced document.
+func (d *Document) ForAction(action string) *Document {
+	var keep []Statement
+	action = strings.ToLower(action)
+	for i := range d.Statements {
+		if d.Statements[i].coversAction(action) {
+			keep = append(keep, d.Statements[i])
+		}
+	}
+	if len(keep) == 0 {
+		return nil
+	}
+	return &Document{Type: d.Type, Version: d.Version, ID: d.ID, Statements: keep}
 }

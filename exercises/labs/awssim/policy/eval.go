@@ -124,9 +124,16 @@ func (s *Statement) applies(req Request, t Type) (truth, string) {
 	if !s.matchesTarget(req, t) {
 		return isFalse, ""
 	}
+	return s.conditionsHold(req.Context)
+}
+
+// conditionsHold decides the statement's Condition block: false if any
+// condition is false, else unknown (with why) if any could not be
+// evaluated, else true.
+func (s *Statement) conditionsHold(ctx Context) (truth, string) {
 	result, why := isTrue, ""
 	for _, c := range s.Conditions {
-		switch v, w := c.eval(req.Context); v {
+		switch v, w := c.eval(ctx); v {
 		case isFalse:
 			return isFalse, ""
 		case unknown:
@@ -139,10 +146,7 @@ func (s *Statement) applies(req Request, t Type) (truth, string) {
 }
 
 func (s *Statement) matchesTarget(req Request, t Type) bool {
-	if s.Action != nil && !anyMatch(s.Action, req.Action, matchAction) {
-		return false
-	}
-	if s.NotAction != nil && anyMatch(s.NotAction, req.Action, matchAction) {
+	if !s.coversAction(strings.ToLower(req.Action)) {
 		return false
 	}
 	if t == Trust {
@@ -226,9 +230,20 @@ func samePrincipal(typ, named, caller string) bool {
 	return named == caller
 }
 
-// matchAction matches an action pattern; action names are case-insensitive.
-func matchAction(pattern, action string) bool {
-	return Match(strings.ToLower(pattern), strings.ToLower(action))
+// coversAction reports whether the statement's Action or NotAction covers
+// the action, given in lower case: action names are case-insensitive.
+func (s *Statement) coversAction(action string) bool {
+	if s.actionLower == nil && s.Action != nil || s.notActionLower == nil && s.NotAction != nil {
+		// A statement built by hand rather than parsed.
+		s.actionLower, s.notActionLower = lowerAll(s.Action), lowerAll(s.NotAction)
+	}
+	if s.Action != nil && !anyMatch(s.actionLower, action, Match) {
+		return false
+	}
+	if s.NotAction != nil && anyMatch(s.notActionLower, action, Match) {
+		return false
+	}
+	return true
 }
 
 // MatchResource matches an ARN pattern; ARNs are case-sensitive.

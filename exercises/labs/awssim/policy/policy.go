@@ -70,6 +70,9 @@ type Statement struct {
 	// Conditions are the operator-key pairs of the Condition block, all of
 	// which must hold for the statement to apply.
 	Conditions []Condition
+	// actionLower and notActionLower are Action and NotAction in lower
+	// case, as they are matched (action names are case-insensitive).
+	actionLower, notActionLower []string
 	// Pointer is the statement's JSON Pointer inside its document:
 	// "/Statement" when Statement is a single object, else "/Statement/N".
 	Pointer string
@@ -212,6 +215,7 @@ func parseStatement(raw json.RawMessage, ptr string, t Type) (Statement, error) 
 	if s.Action, s.NotAction, err = pair(m, ptr, "Action", "NotAction", true, checkAction); err != nil {
 		return s, err
 	}
+	s.actionLower, s.notActionLower = lowerAll(s.Action), lowerAll(s.NotAction)
 	switch t {
 	case Identity:
 		if _, ok := m["Principal"]; ok {
@@ -417,4 +421,15 @@ func quote(s string) string {
 // escape escapes a key for use in a JSON Pointer.
 func escape(k string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+}
+
+func lowerAll(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = strings.ToLower(v)
+	}
+	return out
 }
