@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	"coldstart/exercises/labs/awssim/policy"
 )
@@ -13,20 +14,15 @@ import (
 // own resources in the ARN forms each API checks, and one other resource of
 // every type, which any wildcard that reaches beyond the scenario matches.
 type universe struct {
-	byType map[string][]string
-	own    map[string]bool // the scenario's resources, not the samples
-}
-
-func (u universe) add(service, resourceType, arn string) {
-	key := service + "/" + resourceType
-	if !slices.Contains(u.byType[key], arn) {
-		u.byType[key] = append(u.byType[key], arn)
-	}
+	own     map[string][]string // the scenario's resources
+	samples map[string][]string // one other resource of each type
 }
 
 func (u universe) addOwn(service, resourceType, arn string) {
-	u.add(service, resourceType, arn)
-	u.own[arn] = true
+	key := service + "/" + resourceType
+	if !slices.Contains(u.own[key], arn) {
+		u.own[key] = append(u.own[key], arn)
+	}
 }
 
 // fillFormat replaces each ${Name} of an ARN format with fill(Name).
@@ -70,22 +66,36 @@ func formatPattern(format string) string {
 	return fillFormat(format, func(string) string { return "*" })
 }
 
-// buildUniverse lists the resources of the services in scope.
-func (sc *Scenario) buildUniverse(cat *policy.Catalog, services []string, probes []need) universe {
-	u := universe{byType: map[string][]string{}, own: map[string]bool{}}
-	for _, p := range services {
-		svc, ok := cat.Service(p)
-		if !ok {
-			continue
-		}
-		for _, t := range slices.Sorted(maps.Keys(svc.ResourceTypes)) {
-			arn := sc.sampleARN(svc.ResourceTypes[t])
+// sampleCache holds, by region and account, one sample ARN of every
+// resource type of the catalog: the same for every grading of a scenario.
+var sampleCache sync.Map // "region account" → map[string][]string
+
+// samples returns one sample resource of every resource type in the
+// catalog, by "service/resource type". The map is shared: never change it.
+func (sc *Scenario) samples(cat *policy.Catalog) map[string][]string {
+	key := sc.Region + " " + sc.Account
+	if m, ok := sampleCache.Load(key); ok {
+		return m.(map[string][]string)
+	}
+	m := map[string][]string{}
+	for _, p := range cat.Prefixes() {
+		svc, _ := cat.Service(p)
+		for t, format := range svc.ResourceTypes {
+			arn := sc.sampleARN(format)
 			if p == "logs" && t == "log-group" {
 				arn += ":*" // the form CloudWatch Logs checks (shared/facts.md)
 			}
-			u.add(p, t, arn)
+			m[p+"/"+t] = []string{arn}
 		}
 	}
+	sampleCache.Store(key, m)
+	return m
+}
+
+// buildUniverse lists the scenario's resources and the probes', beside the
+// catalog's samples.
+func (sc *Scenario) buildUniverse(cat *policy.Catalog, probes []need) universe {
+	u := universe{own: map[string][]string{}, samples: sc.samples(cat)}
 	// The scenario's resources.
 	u.addOwn("ecr", "repository", sc.repositoryARN())
 	u.addOwn("logs", "log-group", sc.logGroupARN())
@@ -141,38 +151,88 @@ func servicesInScope(cat *policy.Catalog, doc *policy.Document) (known, unknown 
 	return slices.Sorted(maps.Keys(set)), unknown
 }
 
-// extraGrants evaluates every action of every service in scope against the
-// universe's resources of the action's resource types (or "*" for an
-// action authorised on no resource type), and returns each grant that no
-// need covers.
-func extraGrants(cat *policy.Catalog, sc *Scenario, doc *policy.Document, ctx policy.Context, needs, probes []need) *grantSet {
-	services, _ := servicesInScope(cat, doc)
-	u := sc.buildUniverse(cat, services, probes)
-	var items []policy.SweepItem
-	var access []string
-	for _, p := range services {
-		svc, _ := cat.Service(p)
-		lower := svc.LowerActions()
-		for i, name := range svc.ActionNames() {
-			action := svc.Prefix + ":" + name
-			resources := anyResource
-			if types := svc.ResourceTypesOf(name); len(types) > 0 {
-				resources = make([][]string, len(types))
-				for i, t := range types {
-					resources[i] = u.byType[svc.Prefix+"/"+t]
-				}
-			}
-			items = append(items, policy.SweepItem{Action: action, Lower: lower[i], Resources: resources})
-			access = append(access, svc.Access(name))
+// sweepPlan is what a grading sweeps the catalogs with: the universe of
+// resources (the scenario's, both roles' probes, the samples) and, by
+// service, the catalog's actions with the resources of their types. Both
+// roles share it, so it is built once.
+type sweepPlan struct {
+	cat      *policy.Catalog
+	universe universe
+	// byService holds each service's items, built on first use.
+	byService map[string]*serviceItems
+}
+
+type serviceItems struct {
+	items  []policy.SweepItem
+	access []string
+}
+
+func (sc *Scenario) newSweepPlan(cat *policy.Catalog) *sweepPlan {
+	probes := append(sc.probes(executionSide), sc.probes(taskSide)...)
+	return &sweepPlan{cat: cat, universe: sc.buildUniverse(cat, probes), byService: map[string]*serviceItems{}}
+}
+
+// service returns a service's items: for each action, its resource groups,
+// for each resource type the scenario's own resources (even groups) then
+// the sample (odd groups); "*" for an action authorised on no type.
+func (sp *sweepPlan) service(p string) *serviceItems {
+	if si, ok := sp.byService[p]; ok {
+		return si
+	}
+	svc, _ := sp.cat.Service(p)
+	names, lower, full := svc.ActionNames(), svc.LowerActions(), svc.FullActions()
+	n := 0
+	for _, name := range names {
+		n += 2 * len(svc.ResourceTypesOf(name))
+	}
+	// One backing array for every item's groups.
+	groups := make([][]string, 0, n)
+	for _, name := range names {
+		for _, t := range svc.ResourceTypesOf(name) {
+			key := svc.Prefix + "/" + t
+			groups = append(groups, sp.universe.own[key], sp.universe.samples[key])
 		}
 	}
-	out := newGrantSet()
-	policy.Sweep(doc, ctx, items, func(g policy.Grant) {
-		if coveredBy(needs, g.Action, g.Resource) {
-			return
+	si := &serviceItems{items: make([]policy.SweepItem, len(names)), access: make([]string, len(names))}
+	for i, name := range names {
+		resources := anyResource
+		if k := 2 * len(svc.ResourceTypesOf(name)); k > 0 {
+			resources, groups = groups[:k:k], groups[k:]
 		}
-		out.add(g.By, g.Outcome == policy.Conditional, g.Action, access[g.Item], g.Resource, u.own[g.Resource])
-	})
+		si.items[i] = policy.SweepItem{Action: full[i], Lower: lower[i], Resources: resources}
+		si.access[i] = svc.Access(name)
+	}
+	sp.byService[p] = si
+	return si
+}
+
+// extraGrants evaluates every action of every service in scope against the
+// universe's resources of the action's resource types (or "*" for an
+// action authorised on no resource type), and gathers each grant that no
+// need covers.
+func (sp *sweepPlan) extraGrants(doc *policy.Document, ctx policy.Context, needs []need) *grantSet {
+	services, _ := servicesInScope(sp.cat, doc)
+	out := newGrantSet()
+	for _, p := range services {
+		si := sp.service(p)
+		// The needs of each action, so that most grants are checked
+		// against none.
+		itemNeeds := map[int][]need{}
+		for i, it := range si.items {
+			for _, n := range needs {
+				if strings.EqualFold(n.Action, it.Action) {
+					itemNeeds[i] = append(itemNeeds[i], n)
+				}
+			}
+		}
+		policy.Sweep(doc, ctx, si.items, func(g policy.Grant) {
+			if ns := itemNeeds[g.Item]; ns != nil && coveredBy(ns, g.Action, g.Resource) {
+				return
+			}
+			own := g.Group%2 == 0 && len(si.items[g.Item].Resources) > 1 // even groups are the scenario's
+			out.add(g.By, g.Outcome == policy.Conditional, g.Action, si.access[g.Item], g.Resource, own)
+		})
+	}
 	return out
 }
 

@@ -1,9 +1,6 @@
 package iam
 
 import (
-	"slices"
-	"strings"
-
 	"coldstart/exercises/labs/awssim/policy"
 )
 
@@ -86,18 +83,27 @@ func (gs *grantSet) finish() []*grantGroup {
 			ag.resources = append(ag.resources, ag.samples...)
 			ag.samples = nil
 		}
-		slices.SortFunc(gg.actions, func(a, b *actionGrants) int {
-			if a.own != b.own {
-				if a.own {
-					return -1
-				}
-				return 1
-			}
-			if a.rank != b.rank {
-				return a.rank - b.rank
-			}
-			return strings.Compare(a.name, b.name)
-		})
+		gg.actions = orderActions(gg.actions)
 	}
 	return gs.groups
+}
+
+// orderActions sorts actions by (own, access level) in one pass, keeping
+// the order they arrived in, which is by name: the catalog's services and
+// actions are sorted.
+func orderActions(actions []*actionGrants) []*actionGrants {
+	const levels = 8
+	var buckets [2 * levels][]*actionGrants
+	for _, a := range actions {
+		b := min(a.rank, levels-1)
+		if !a.own {
+			b += levels
+		}
+		buckets[b] = append(buckets[b], a)
+	}
+	out := actions[:0:0]
+	for _, b := range buckets {
+		out = append(out, b...)
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package iam
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"coldstart/exercises/labs/awssim/policy"
@@ -53,6 +54,10 @@ func refName(doc *policy.Document, ref policy.Ref) string {
 // staticChecks records the checks decided by evaluating the documents.
 func staticChecks(sc *Scenario, p *parsed) []grader.Check {
 	cat, catErr := policy.LoadCatalog()
+	var plan *sweepPlan
+	if catErr == nil {
+		plan = sc.newSweepPlan(cat)
+	}
 	checks := []grader.Check{
 		documentsCheck(p),
 		trustCheck(sc, p),
@@ -60,13 +65,13 @@ func staticChecks(sc *Scenario, p *parsed) []grader.Check {
 			2, executionSide, p, sc.agentNeeds(),
 			"The agent needs the ECR pull set (ecr:GetAuthorizationToken on \"*\", ecr:BatchCheckLayerAvailability, ecr:GetDownloadUrlForLayer, ecr:BatchGetImage), logs:CreateLogStream and logs:PutLogEvents on the log group, and secretsmanager:GetSecretValue on the secret."),
 		leastPrivilegeCheck(checkExecutionLeast, "The execution role allows nothing more than the agent's calls",
-			2, executionSide, sc, p, cat, catErr, sc.agentNeeds(),
+			2, executionSide, sc, p, plan, catErr, sc.agentNeeds(),
 			"List the exact actions the agent calls and scope each to its resource: the repository ARN, the log group, the one secret. Never \"*\" as an action."),
 		allowCheck(checkTaskAllow, "The task role lets the app read the daily reports",
 			1, taskSide, p, sc.appNeeds(),
 			"Allow s3:GetObject on the object ARN arn:aws:s3:::reports-bucket/daily/* (an object ARN has the bucket, a slash and the key)."),
 		leastPrivilegeCheck(checkTaskLeast, "The task role allows nothing more than the app's reads",
-			2, taskSide, sc, p, cat, catErr, sc.appScope(),
+			2, taskSide, sc, p, plan, catErr, sc.appScope(),
 			"The app only reads: one action (s3:GetObject) on one prefix. Pulling the image, fetching the secret and writing logs belong to the execution role."),
 	}
 	return checks
@@ -244,7 +249,7 @@ func allowCheck(id, title string, points float64, side roleSide, p *parsed, need
 // leastPrivilegeCheck computes everything the role's permission policy
 // allows over the action catalogs of the services in scope and reports each
 // grant no need covers, grouped by the statement that grants it.
-func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Scenario, p *parsed, cat *policy.Catalog, catErr error, needs []need, hint string) grader.Check {
+func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Scenario, p *parsed, plan *sweepPlan, catErr error, needs []need, hint string) grader.Check {
 	c := grader.Check{ID: id, Title: title, Phase: grader.PhaseStatic, MaxPoints: points}
 	doc := p.doc(side, "permissionPolicy")
 	if doc == nil {
@@ -258,10 +263,10 @@ func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Sc
 	if side == taskSide {
 		roleName = taskRoleName
 	}
-	extra := extraGrants(cat, sc, doc, sc.roleContext(roleName), needs, sc.probes(side))
-	uncataloguedGrants(cat, doc, extra)
+	extra := plan.extraGrants(doc, sc.roleContext(roleName), needs)
+	uncataloguedGrants(plan.cat, doc, extra)
 	if extra.count == 0 {
-		services, _ := servicesInScope(cat, doc)
+		services, _ := servicesInScope(plan.cat, doc)
 		c.Status, c.Points = grader.CheckPass, points
 		c.Message = fmt.Sprintf("every action of %s evaluated against the scenario's resources: the %s allows exactly what it needs (%s)",
 			strings.Join(services, ", "), side.label, actions(needs))
@@ -308,25 +313,35 @@ func (g *grantGroup) describe(doc *policy.Document) string {
 		verb = "may also grant (under a condition the grader cannot evaluate: " + g.why + ")"
 	}
 	// Actions that reach the same resources are named together: object
-	// actions on the objects, bucket actions on the buckets.
-	var keys []string
-	byKey := map[string][]string{}
+	// actions on the objects, bucket actions on the buckets. The first two
+	// such sets are named, the rest counted.
+	type set struct {
+		resources []string
+		actions   []string
+	}
+	var sets []*set
+	rest := 0
 	for _, a := range g.actions {
-		k := strings.Join(a.resources, "\x00")
-		if _, ok := byKey[k]; !ok {
-			keys = append(keys, k)
+		var in *set
+		for _, st := range sets {
+			if slices.Equal(st.resources, a.resources) {
+				in = st
+			}
 		}
-		byKey[k] = append(byKey[k], a.name)
+		switch {
+		case in != nil:
+			in.actions = append(in.actions, a.name)
+		case len(sets) < 2:
+			sets = append(sets, &set{resources: a.resources, actions: []string{a.name}})
+		default:
+			rest++
+		}
 	}
 	var parts []string
-	for _, k := range first(keys, 2) {
-		parts = append(parts, listSome(byKey[k], 5, "actions")+" on "+listSome(shortARNs(strings.Split(k, "\x00")), 3, "resources"))
+	for _, st := range sets {
+		parts = append(parts, listSome(st.actions, 5, "actions")+" on "+listSome(shortARNs(st.resources), 3, "resources"))
 	}
-	if len(keys) > 2 {
-		rest := 0
-		for _, k := range keys[2:] {
-			rest += len(byKey[k])
-		}
+	if rest > 0 {
 		parts = append(parts, fmt.Sprintf("%d more actions on other resources", rest))
 	}
 	return fmt.Sprintf("%s %s %s", written, verb, strings.Join(parts, ", and "))

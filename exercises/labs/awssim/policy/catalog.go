@@ -30,6 +30,7 @@ type Service struct {
 	Actions map[string]Action `json:"actions"`
 
 	names []string // action names, sorted
+	full  []string // the same as "prefix:Name"
 	lower []string // the same in lower case
 }
 
@@ -63,6 +64,10 @@ func (s *Service) Access(action string) string { return s.Actions[action].Access
 
 // ActionNames returns the service's action names in order.
 func (s *Service) ActionNames() []string { return s.names }
+
+// FullActions returns the service's actions as "prefix:Name", in the order of
+// ActionNames.
+func (s *Service) FullActions() []string { return s.full }
 
 // LowerActions returns the service's actions as "prefix:name" in lower
 // case, in the order of ActionNames.
@@ -125,6 +130,7 @@ func readCatalog(fsys fs.FS) (*Catalog, error) {
 		}
 		slices.Sort(s.names)
 		for _, n := range s.names {
+			s.full = append(s.full, s.Prefix+":"+n)
 			s.lower = append(s.lower, strings.ToLower(s.Prefix+":"+n))
 		}
 		c.services[s.Prefix] = &s

@@ -19,10 +19,11 @@ type SweepItem struct {
 // the first statement that allows it, as Decision.Deciding[0] would be.
 type Grant struct {
 	Action, Resource string
-	// Item is the index of the SweepItem the grant belongs to.
-	Item    int
-	Outcome Outcome
-	By      Ref
+	// Item is the index of the SweepItem the grant belongs to, Group the
+	// index of the resource's group in it.
+	Item, Group int
+	Outcome     Outcome
+	By          Ref
 }
 
 // Sweep evaluates an identity document for many requests that share one
@@ -46,11 +47,11 @@ func Sweep(doc *Document, ctx Context, items []SweepItem, visit func(Grant)) {
 		if action&sw.allow&(sw.holds|sw.unknown) == 0 {
 			continue // nothing can allow it
 		}
-		for _, group := range it.Resources {
+		for gi, group := range it.Resources {
 			masks := sw.groupMasks(group)
 			for i, r := range group {
 				if g, ok := sw.decide(action & masks[i]); ok {
-					g.Action, g.Resource, g.Item = it.Action, r, item
+					g.Action, g.Resource, g.Item, g.Group = it.Action, r, item, gi
 					visit(g)
 				}
 			}
@@ -172,13 +173,13 @@ func (sw *sweeper) decide(match uint64) (Grant, bool) {
 // sweepEach is Sweep done one Evaluate at a time.
 func sweepEach(doc *Document, ctx Context, items []SweepItem, visit func(Grant)) {
 	for item, it := range items {
-		for _, group := range it.Resources {
+		for gi, group := range it.Resources {
 			for _, r := range group {
 				d := Evaluate(Request{Action: it.Action, Resource: r, Context: ctx}, doc)
 				if d.Denied() {
 					continue
 				}
-				g := Grant{Action: it.Action, Resource: r, Item: item, Outcome: d.Outcome, By: d.Deciding[0]}
+				g := Grant{Action: it.Action, Resource: r, Item: item, Group: gi, Outcome: d.Outcome, By: d.Deciding[0]}
 				if d.Outcome == Conditional {
 					g.By.Why = d.NotEvaluated[0].Why
 				}
