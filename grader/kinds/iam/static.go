@@ -279,7 +279,11 @@ func leastPrivilegeCheck(id, title string, points float64, side roleSide, sc *Sc
 	}
 	c.Status = grader.CheckFail
 	c.Field = statementField(side, "permissionPolicy", doc, groups[0].ref)
-	c.Message = fmt.Sprintf("the %s grants %d action–resource pairs beyond what it needs: %s", side.label, extra.count, strings.Join(first(msgs, 3), "; "))
+	pairs := "action–resource pairs"
+	if extra.count == 1 {
+		pairs = "action–resource pair"
+	}
+	c.Message = fmt.Sprintf("the %s grants %d %s beyond what it needs: %s", side.label, extra.count, pairs, strings.Join(first(msgs, 3), "; "))
 	if len(msgs) > 3 {
 		c.Message += fmt.Sprintf("; and %d more statements", len(msgs)-3)
 	}
