@@ -137,6 +137,7 @@ func (e *Engine) Grade(ctx context.Context, req Request) *Result {
 		res.Timings.RunMs = end.Sub(g.runStart).Milliseconds()
 	}
 	res.Summarize()
+	applyScoring(kind, req.Spec, req.Body, res)
 	if gradeErr != nil {
 		var ie *InputError
 		switch {

@@ -71,7 +71,9 @@ type Result struct {
 	Variant  *Variant `json:"variant,omitempty"`
 	Status   Status   `json:"status"`
 	Score    float64  `json:"score"`
-	Gradable bool     `json:"gradable"`
+	// ScoreNote says why the scoring rules (see Scoring) lowered the score.
+	ScoreNote string `json:"scoreNote,omitempty"`
+	Gradable  bool   `json:"gradable"`
 	// Reason says in plain words why a grading could not judge (status error).
 	Reason  string  `json:"reason,omitempty"`
 	Checks  []Check `json:"checks"`

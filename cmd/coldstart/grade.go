@@ -126,7 +126,7 @@ func findExercise(dir, id string, warn io.Writer) (*content.Exercise, error) {
 		}
 		fsys, name = os.DirFS(dir), dir
 	}
-	course, problems := content.Inspect(fsys)
+	course, problems := content.Inspect(fsys, courseKinds())
 	var own content.Problems
 	for _, p := range problems {
 		if strings.HasPrefix(p.File, "exercises/"+id+"/") {

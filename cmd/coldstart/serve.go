@@ -358,20 +358,20 @@ func (m *Main) Run(ctx context.Context) error {
 
 func (m *Main) loadCourse(ctx context.Context, logger *slog.Logger) (server.CourseSource, error) {
 	if m.Course == "" {
-		c, err := content.Load(builtin.FS())
+		c, err := content.Load(builtin.FS(), courseKinds())
 		if err != nil {
 			return nil, fmt.Errorf("the built-in course does not load: %w", err)
 		}
 		return server.StaticCourse{C: c}, nil
 	}
 	if m.Watch {
-		w, err := content.Watch(ctx, m.Course, logger)
+		w, err := content.Watch(ctx, m.Course, logger, courseKinds())
 		if err != nil {
 			return nil, fmt.Errorf("course %s: %w", m.Course, err)
 		}
 		return w, nil
 	}
-	c, err := content.Load(os.DirFS(m.Course))
+	c, err := content.Load(os.DirFS(m.Course), courseKinds())
 	if err != nil {
 		return nil, fmt.Errorf("course %s: %w", m.Course, err)
 	}

@@ -10,6 +10,7 @@ import (
 
 	"coldstart/exercises/labs/apiworker"
 	"coldstart/exercises/labs/awssim"
+	"coldstart/exercises/labs/lbprobe"
 	"coldstart/exercises/labs/pause"
 	"coldstart/exercises/labs/relay"
 	"coldstart/exercises/labs/reportreader"
@@ -24,6 +25,7 @@ var programs = map[string]func(args []string) int{
 	"aws-sim":       awssim.Main,
 	"report-reader": reportreader.Main,
 	"api-worker":    apiworker.Main,
+	"lb-probe":      lbprobe.Main,
 	"run-worker":    runworker.Main,
 	"sh":            toolbox.Sh,
 	"curl":          toolbox.Curl,
