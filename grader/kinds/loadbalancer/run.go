@@ -111,7 +111,7 @@ type deployment struct {
 }
 
 func play(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) error {
-	scope, err := g.Containers(ctx)
+	scope, err := sandbox.Open(ctx, g)
 	if err != nil {
 		return err
 	}

@@ -56,7 +56,7 @@ type placement struct {
 // then the peak number of tasks spread round-robin across the subnets.
 func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.Prefix, check grader.Check) error {
 	g.Running(check.ID, check.Title)
-	scope, err := g.Containers(ctx)
+	scope, err := sandbox.Open(ctx, g)
 	if err != nil {
 		return err
 	}
