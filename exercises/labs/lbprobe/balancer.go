@@ -105,6 +105,13 @@ func (lb *LoadBalancer) Run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
+			// A target registered before Run began checks under a context
+			// of its own: stop every health check before waiting for them.
+			lb.mu.Lock()
+			for _, t := range lb.targets {
+				t.stop()
+			}
+			lb.mu.Unlock()
 			lb.wg.Wait()
 			return
 		case <-tick.C:
