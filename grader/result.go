@@ -79,6 +79,10 @@ type Result struct {
 	Checks  []Check `json:"checks"`
 	Timings Timings `json:"timings"`
 	Log     string  `json:"log,omitempty"`
+	// Cause is the error behind status error, for the worker to tell an
+	// engine that did not answer (grade again later) from the rest. It is
+	// not stored.
+	Cause error `json:"-"`
 }
 
 // Check returns the check with the given id, or nil.

@@ -60,10 +60,12 @@ func runCheck(ctx context.Context, args []string, s Streams) error {
 	var eng *grader.Engine
 	if !*noGrade {
 		logger := slog.New(slog.NewTextHandler(s.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		eng = newEngine(ctx, "check-"+randomHex(4), logger)
-		if sb := eng.Sandbox(); sb != nil {
-			defer sb.Close()
+		sb, err := newSandbox(dockerHost(""), "check-"+randomHex(4), logger)
+		if err != nil {
+			return err
 		}
+		defer sb.Close()
+		eng = gradingEngine(sb, logger)
 	}
 	target.only = *only
 	n := checkCourse(ctx, target, eng, s.Stdout)

@@ -16,6 +16,7 @@ func (Kind) Schema() grader.Schema {
 			text("logStreamPrefix", "the awslogs-stream-prefix; streams are PREFIX/CONTAINER/TASK-ID"),
 			grader.Map("secrets", "environment variable → Secrets Manager ARN the agent fetches", text("", "")),
 			list("reads", "bucket/key objects the app must read with the task role").Need(),
+			list("readScope", "bucket/key patterns the app may read (its job covers every object they match); by default exactly `reads`"),
 			grader.Map("objects", "what the simulated S3 holds: bucket/key → content", text("", "")),
 			list("forbidden", `calls the app attempts at run time, each "Operation bucket/key" or "GetSecretValue ARN", which the task role must refuse`),
 			list("untrustedPrincipals", `principals that must not assume either role: "Service NAME" or "AWS ARN"`),
