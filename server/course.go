@@ -38,8 +38,10 @@ type courseIndex struct {
 	exercises  map[string]*content.Exercise
 	quizzes    map[string]*content.Quiz
 	quizLesson map[string]*content.Lesson
-	// lessonExercise maps a lesson slug to the exercise it leads to.
-	lessonExercise map[string]*content.Exercise
+	// lessonExercise maps a lesson slug to the exercise it leads to, and
+	// lessonExercises to all of them, in the order the lesson lists them.
+	lessonExercise  map[string]*content.Exercise
+	lessonExercises map[string][]*content.Exercise
 	// parts is each lesson's HTML cut after every quiz form's opening
 	// tag, where the page inserts the CSRF field.
 	parts map[string][]template.HTML
@@ -71,6 +73,17 @@ func newCourseIndex(c *content.Course) *courseIndex {
 	for _, ex := range c.Exercises {
 		if _, ok := ix.lessonExercise[ex.Lesson]; !ok && ex.Lesson != "" {
 			ix.lessonExercise[ex.Lesson] = ex
+		}
+	}
+	ix.lessonExercises = map[string][]*content.Exercise{}
+	for _, l := range c.Lessons {
+		for _, id := range l.Exercises {
+			if ex := ix.exercises[id]; ex != nil {
+				ix.lessonExercises[l.Slug] = append(ix.lessonExercises[l.Slug], ex)
+			}
+		}
+		if ex := ix.lessonExercise[l.Slug]; ex != nil && len(ix.lessonExercises[l.Slug]) == 0 {
+			ix.lessonExercises[l.Slug] = []*content.Exercise{ex}
 		}
 	}
 	return ix

@@ -18,6 +18,8 @@ type lessonData struct {
 	Parts    []template.HTML
 	Done     bool
 	Exercise *content.Exercise
+	// Exercises are all the exercises the lesson leads to, Exercise first.
+	Exercises []*content.Exercise
 	// QuizState is the user's previous answers, as JSON for the script.
 	QuizState template.JS
 }
@@ -41,7 +43,7 @@ func (s *Server) lesson(c *gin.Context) {
 		return
 	}
 	_, done := prog.Lessons[slug]
-	d := lessonData{Lesson: l, Parts: ix.parts[slug], Done: done, Exercise: ix.lessonExercise[slug]}
+	d := lessonData{Lesson: l, Parts: ix.parts[slug], Done: done, Exercise: ix.lessonExercise[slug], Exercises: ix.lessonExercises[slug]}
 	if len(l.Quizzes) > 0 && len(prog.Quizzes) > 0 {
 		state := map[string]any{}
 		for _, q := range l.Quizzes {

@@ -53,8 +53,14 @@ func kindReference(eng *grader.Engine) string {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		s, _ := eng.Schema(name)
+		s, ok := eng.Schema(name)
 		fmt.Fprintf(&b, "### `kind: %s`\n\n", name)
+		if !ok {
+			b.WriteString("This kind declares no schema yet: `check` refuses an unknown kind but does not check its `scenario:` and `params:` keys, " +
+				"and a known-wrong answer's `fails:` is checked only by grading it.\n\n")
+			writeScoringOf(&b, eng, name)
+			continue
+		}
 		fmt.Fprintf(&b, "**Answer:** %s.\n\n", s.Answer)
 		if len(s.Labs) > 0 {
 			fmt.Fprintf(&b, "**`lab:`** %s.\n\n", codeList(s.Labs))
@@ -63,12 +69,18 @@ func kindReference(eng *grader.Engine) string {
 		writeFields(&b, "params", s.Params)
 		fmt.Fprintf(&b, "**Check ids for `fails:`:** %s.\n\n", codeList(s.Checks))
 		fmt.Fprintf(&b, "**What the lab can and cannot play:** %s\n\n", s.Lab)
-		k, _ := eng.Kind(name)
-		if sc, ok := k.(grader.Scorer); ok {
-			writeScoring(&b, sc.Scoring(grader.Spec{Kind: name}))
-		}
+		writeScoringOf(&b, eng, name)
 	}
 	return strings.TrimRight(b.String(), "\n") + "\n"
+}
+
+func writeScoringOf(b *strings.Builder, eng *grader.Engine, name string) {
+	k, _ := eng.Kind(name)
+	if sc, ok := k.(grader.Scorer); ok {
+		writeScoring(b, sc.Scoring(grader.Spec{Kind: name}))
+	} else {
+		b.WriteString("**Scoring:** every check by the points the result shows; no core checks.\n")
+	}
 }
 
 func writeFields(b *strings.Builder, block string, fields []grader.Field) {

@@ -19,8 +19,12 @@ func (Kind) Scoring(grader.Spec) grader.Scoring {
 			"cloudrun.schema":    0,
 			"cloudrun.service":   0,
 			"cloudrun.resources": 0,
-			"run.p99":            3,
-			"run.budget":         2,
+			// The container contract and annotation spelling are form the
+			// starter already meets.
+			"cloudrun.contract":    0,
+			"cloudrun.annotations": 0,
+			"run.p99":              3,
+			"run.budget":           2,
 		},
 		Subjects: map[string][]string{
 			"cloudrun.concurrency":       {spec + "containerConcurrency"},
