@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"coldstart/exercises/labs/awssim/policy"
 )
@@ -158,9 +159,20 @@ func servicesInScope(cat *policy.Catalog, doc *policy.Document) (known, unknown 
 type sweepPlan struct {
 	cat      *policy.Catalog
 	universe universe
-	// byService holds each service's items, built on first use.
+	// byService holds each service's items, built on first use; gradings
+	// of the same scenario share the plan, hence the lock.
+	mu        sync.Mutex
 	byService map[string]*serviceItems
 }
+
+// planCache keeps the plans of the scenarios graded lately, by a
+// fingerprint of everything a plan is built from; at most maxPlans.
+var (
+	planCache sync.Map // fingerprint → *sweepPlan
+	planCount atomic.Int32
+)
+
+const maxPlans = 64
 
 type serviceItems struct {
 	items  []policy.SweepItem
@@ -169,13 +181,55 @@ type serviceItems struct {
 
 func (sc *Scenario) newSweepPlan(cat *policy.Catalog) *sweepPlan {
 	probes := append(sc.probes(executionSide), sc.probes(taskSide)...)
-	return &sweepPlan{cat: cat, universe: sc.buildUniverse(cat, probes), byService: map[string]*serviceItems{}}
+	key := sc.planFingerprint(probes)
+	if p, ok := planCache.Load(key); ok {
+		return p.(*sweepPlan)
+	}
+	plan := &sweepPlan{cat: cat, universe: sc.buildUniverse(cat, probes), byService: map[string]*serviceItems{}}
+	if planCount.Load() < maxPlans {
+		if p, loaded := planCache.LoadOrStore(key, plan); loaded {
+			return p.(*sweepPlan)
+		}
+		planCount.Add(1)
+	}
+	return plan
+}
+
+// planFingerprint names everything buildUniverse reads.
+func (sc *Scenario) planFingerprint(probes []need) string {
+	var b strings.Builder
+	for _, v := range []string{sc.Region, sc.Account, sc.repositoryARN(), sc.logGroupARN(), sc.logStreamARN(sc.logStream(sampleTaskID))} {
+		b.WriteString(v)
+		b.WriteByte(0)
+	}
+	for _, name := range slices.Sorted(maps.Keys(sc.Secrets)) {
+		b.WriteString(sc.Secrets[name])
+		b.WriteByte(0)
+	}
+	b.WriteByte(1)
+	for _, o := range sc.Reads {
+		b.WriteString(o)
+		b.WriteByte(0)
+	}
+	b.WriteByte(1)
+	for _, o := range slices.Sorted(maps.Keys(sc.Objects)) {
+		b.WriteString(o)
+		b.WriteByte(0)
+	}
+	b.WriteByte(1)
+	for _, pr := range probes {
+		b.WriteString(pr.Action + " " + pr.Resource)
+		b.WriteByte(0)
+	}
+	return b.String()
 }
 
 // service returns a service's items: for each action, its resource groups,
 // for each resource type the scenario's own resources (even groups) then
 // the sample (odd groups); "*" for an action authorised on no type.
 func (sp *sweepPlan) service(p string) *serviceItems {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
 	if si, ok := sp.byService[p]; ok {
 		return si
 	}

@@ -14,6 +14,25 @@ type grantSet struct {
 	byPtr  map[string]*grantGroup
 	last   *actionGrants
 	lastIn *grantGroup
+	// slab and strings hand out actionGrants and the first resources of
+	// each in chunks: a policy of "*" makes thousands.
+	slab    []actionGrants
+	strings []string
+}
+
+func (gs *grantSet) newAction(name string, rank int) *actionGrants {
+	if len(gs.slab) == 0 {
+		gs.slab = make([]actionGrants, 256)
+	}
+	ag := &gs.slab[0]
+	gs.slab = gs.slab[1:]
+	if len(gs.strings) < 8 {
+		gs.strings = make([]string, 8*256)
+	}
+	ag.name, ag.rank = name, rank
+	ag.resources, ag.samples = gs.strings[:0:4], gs.strings[4:4:8]
+	gs.strings = gs.strings[8:]
+	return ag
 }
 
 // grantGroup is the extra grants one statement makes, by action.
@@ -59,7 +78,7 @@ func (gs *grantSet) add(ref policy.Ref, conditional bool, action, access, resour
 	if ag == nil || ag.name != action {
 		ag = gg.byAction[action]
 		if ag == nil {
-			ag = &actionGrants{name: action, rank: policy.AccessRank(access)}
+			ag = gs.newAction(action, policy.AccessRank(access))
 			gg.byAction[action] = ag
 			gg.actions = append(gg.actions, ag)
 		}
@@ -80,7 +99,9 @@ func (gs *grantSet) add(ref policy.Ref, conditional bool, action, access, resour
 func (gs *grantSet) finish() []*grantGroup {
 	for _, gg := range gs.groups {
 		for _, ag := range gg.actions {
-			ag.resources = append(ag.resources, ag.samples...)
+			if len(ag.samples) > 0 {
+				ag.resources = append(ag.resources, ag.samples...)
+			}
 			ag.samples = nil
 		}
 		gg.actions = orderActions(gg.actions)

@@ -96,3 +96,17 @@ func checkSid(sid string) string {
 	}
 	return ""
 }
+
+// checkCharacters applies the character rule of the IAM User Guide ("IAM
+// and AWS STS quotas", IAM name requirements): a policy document may hold
+// only tab, line feed, carriage return and the characters U+0020 to
+// U+00FF.
+func checkCharacters(data []byte) string {
+	for _, r := range string(data) {
+		if r == '\t' || r == '\n' || r == '\r' || r >= 0x20 && r <= 0xFF {
+			continue
+		}
+		return fmt.Sprintf("a policy document may hold only tab, line feed, carriage return and the characters U+0020 to U+00FF; %q (U+%04X) is not one of them", r, r)
+	}
+	return ""
+}

@@ -124,6 +124,9 @@ func Parse(data []byte, t Type) (*Document, error) {
 	if len(data) == 0 || bytes.Equal(data, []byte("null")) {
 		return nil, errorf("", "the %s is missing: it must be a JSON object with Version and Statement", t)
 	}
+	if msg := checkCharacters(data); msg != "" {
+		return nil, errorf("", "%s", msg)
+	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil {
 		return nil, errorf("", "a %s must be a JSON object with Version and Statement", t)

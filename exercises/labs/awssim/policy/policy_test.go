@@ -41,6 +41,9 @@ func TestParseRejects(t *testing.T) {
 		{"PrincipalBadType", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Services":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, "/Statement/0/Principal/Services", "unknown principal type"},
 		{"PrincipalString", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"ecs-tasks.amazonaws.com","Action":"sts:AssumeRole"}]}`, "/Statement/0/Principal", "must be \"*\" or an object"},
 		{"NotPrincipalInTrustPolicy", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, "/Statement/0/NotPrincipal", "must not use NotPrincipal"},
+		// IAM User Guide, "IAM and AWS STS quotas": the characters a document may hold.
+		{"CharacterOutsideLatin1", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::reports-bucket/daily/✓"}]}`, "", "U+2713"},
+		{"ControlCharacter", policy.Identity, "{\"Version\":\"2012-10-17\",\u000b\"Statement\":[]}", "", "U+000B"},
 		// IAM User Guide, "IAM JSON policy elements: Sid".
 		{"SidWithSpace", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Sid":"read reports","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, "/Statement/0/Sid", "ASCII letters"},
 		{"SidWithUnderscore", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Sid":"Read_Reports","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, "/Statement/0/Sid", "ASCII letters"},
