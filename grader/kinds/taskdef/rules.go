@@ -106,7 +106,7 @@ func checkImageForm(td *TaskDefinition) ([]finding, string) {
 	for i, c := range td.ContainerDefinitions {
 		switch {
 		case c.Image == "":
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("container %s has no image", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
+			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%s has no image", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
 		case len(c.Image) > 255 || !imageRE.MatchString(c.Image):
 			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%q is not an image reference ECS can pull", grader.Clip(c.Image)),
 				observed: grader.Clip(c.Image), expected: "registry/repository:tag or registry/repository@sha256:<64 hex digits>, at most 255 characters",
@@ -194,7 +194,7 @@ func checkContainerLimits(td *TaskDefinition) ([]finding, string) {
 		}
 		if c.Memory != nil && c.MemoryReservation != nil && *c.Memory <= *c.MemoryReservation {
 			out = append(out, finding{field: cptr(i, "/memoryReservation"),
-				message:  fmt.Sprintf("container %s: memory (the hard limit, %d MiB) must be greater than memoryReservation (the soft limit, %d MiB)", label(c, i), *c.Memory, *c.MemoryReservation),
+				message:  fmt.Sprintf("%s: memory (the hard limit, %d MiB) must be greater than memoryReservation (the soft limit, %d MiB)", label(c, i), *c.Memory, *c.MemoryReservation),
 				observed: fmt.Sprintf("memory %d, memoryReservation %d", *c.Memory, *c.MemoryReservation), expected: "memory > memoryReservation"})
 		}
 		switch {
@@ -221,7 +221,7 @@ func checkContainerLimits(td *TaskDefinition) ([]finding, string) {
 	}
 	for i, c := range td.ContainerDefinitions {
 		if tmem > 0 && c.Memory != nil && *c.Memory > tmem {
-			out = append(out, finding{field: cptr(i, "/memory"), message: fmt.Sprintf("container %s's memory limit (%d MiB) is above the task's %d MiB", label(c, i), *c.Memory, tmem)})
+			out = append(out, finding{field: cptr(i, "/memory"), message: fmt.Sprintf("%s's memory limit (%d MiB) is above the task's %d MiB", label(c, i), *c.Memory, tmem)})
 		}
 	}
 	return out, ""
