@@ -25,15 +25,16 @@ type exerciseData struct {
 	Variant  *grader.Variant
 	Table    *tableView
 	Body     string
-	Stats    store.ExerciseStats
 	resultArea
 }
 
 // resultArea is the part of the exercise page that changes after a
-// grading: the shown result and the attempts.
+// grading: the shown result, the attempts and the student's standing (the
+// page's script moves the standing into the header badge).
 type resultArea struct {
 	Shown   *resultView
 	History []historyRow
+	Stats   store.ExerciseStats
 }
 
 type historyRow struct {
@@ -162,8 +163,8 @@ type tableRow struct {
 }
 
 type tableCell struct {
-	Column, ColumnTitle string
-	Options             []tableOption
+	ID, Column, ColumnTitle string
+	Options                 []tableOption
 }
 
 type tableOption struct {
@@ -180,7 +181,7 @@ func newTableView(f *grader.Form) *tableView {
 	for _, r := range f.Rows {
 		row := tableRow{ID: r.ID, Title: r.Title}
 		for _, col := range t.Columns {
-			cell := tableCell{Column: col.ID, ColumnTitle: col.Title}
+			cell := tableCell{ID: cellID(r.ID, col.ID), Column: col.ID, ColumnTitle: col.Title}
 			for _, o := range col.Options {
 				cell.Options = append(cell.Options, tableOption{Column: col.ID, Value: o})
 			}
