@@ -112,6 +112,9 @@ func (s *Server) exercise(c *gin.Context) {
 				return
 			}
 			d.Shown = rv
+			if d.Table != nil {
+				d.Table.markWrong(rv)
+			}
 		}
 		d.History = history(subs, shown)
 	}
@@ -165,6 +168,7 @@ type tableRow struct {
 type tableCell struct {
 	ID, Column, ColumnTitle string
 	Options                 []tableOption
+	Wrong                   bool // the shown verdict failed this cell
 }
 
 type tableOption struct {
@@ -201,6 +205,21 @@ func (t *tableView) fill(body []byte) {
 			for oi := range cell.Options {
 				cell.Options[oi].Checked = a.Cells[t.Rows[ri].ID][cell.Column] == cell.Options[oi].Value
 			}
+		}
+	}
+}
+
+// markWrong marks the cells the failed checks of a verdict point at.
+func (t *tableView) markWrong(rv *resultView) {
+	wrong := map[string]bool{}
+	for _, c := range rv.Failed {
+		if c.Cell != "" {
+			wrong[c.Cell] = true
+		}
+	}
+	for ri := range t.Rows {
+		for ci := range t.Rows[ri].Cells {
+			t.Rows[ri].Cells[ci].Wrong = wrong[t.Rows[ri].Cells[ci].ID]
 		}
 	}
 }

@@ -43,3 +43,15 @@ func TestNavOnAnotherStudentsProgress(t *testing.T) {
 	resp, body = admin.get("/progress")
 	expect(t, resp, body, 200, `<a href="/progress" aria-current="page">My progress</a>`)
 }
+
+// A course table scrolls inside its own focusable region, so a phone does
+// not widen the page for it.
+func TestCourseTablesScrollInside(t *testing.T) {
+	h := newHarness(t, false)
+	c := h.client()
+	resp, body := c.get("/lessons/grids")
+	expect(t, resp, body, 200, `<div class="table-scroll" role="region" tabindex="0" aria-label="Table (scrolls sideways)"><table>`)
+	if strings.Count(body, "<table>") != strings.Count(body, `<div class="table-scroll" role="region"`) {
+		t.Fatal("a table of the lesson is not wrapped")
+	}
+}

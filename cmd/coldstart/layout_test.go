@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,6 +18,8 @@ import (
 	"coldstart/content"
 	"coldstart/content/builtin"
 	"coldstart/exercises"
+	"coldstart/grader"
+	"coldstart/grader/kinds"
 )
 
 // layoutShots is where the layout test keeps its screenshots:
@@ -55,12 +59,20 @@ func newBrowser(t *testing.T) *browser {
 	ctx, cancel := chromedp.NewContext(actx)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
 	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	// Start the browser on this context, so a step's shorter deadline ends
+	// only the step.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
 	return &browser{t: t, ctx: ctx, shots: layoutShots(t)}
 }
 
+// run does one step of the test, in at most a minute.
 func (b *browser) run(what string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	if err := chromedp.Do(b.ctx, actions...); err != nil {
+	ctx, cancel := context.WithTimeout(b.ctx, time.Minute)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
 		url, _ := chromedp.Run(b.ctx, chromedp.Location())
 		text, _ := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS("main")))
 		b.t.Fatalf("%s: %v (at %s: %.600s)", what, err, url, text)
@@ -88,6 +100,17 @@ func (b *browser) text(sel string, into *string) chromedp.Action[chromedp.Void] 
 func (b *browser) shot(name string) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		buf, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(b.shots, name+".png"), buf, 0o644)
+	})
+}
+
+// view saves what the window shows.
+func (b *browser) view(name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		buf, err := chromedp.CaptureScreenshot()(ctx, tg)
 		if err != nil {
 			return err
 		}
@@ -185,7 +208,7 @@ func TestBrowserLayout(t *testing.T) {
 		b.text(sel+" .quiz-feedback", &text),
 		b.eval(fmt.Sprintf(`{Right: document.querySelectorAll('%[1]s .right').length, Wrong: document.querySelectorAll('%[1]s .wrong').length, Explain: document.querySelectorAll('%[1]s .explain').length}`, sel), &marks),
 		chromedp.ScrollIntoView(chromedp.CSS(sel)),
-		b.shot("quiz-wrong"),
+		b.view("quiz-wrong"),
 	)
 	if !strings.HasPrefix(text, "Not quite") || marks.Right != 0 || marks.Wrong != 1 || marks.Explain != 1 {
 		t.Fatalf("a wrong quiz answer shows %q with %+v; want one wrong choice explained and none marked right", text, marks)
@@ -336,5 +359,98 @@ func TestBrowserLayout(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// heldGrader grades with the real engine once hold is closed, so a test can
+// act while a grading is under way. A grading stopped before that returns
+// an error result, as an interrupted one does.
+type heldGrader struct {
+	*grader.Engine
+	hold <-chan struct{}
+}
+
+func (g heldGrader) Grade(ctx context.Context, req grader.Request) *grader.Result {
+	select {
+	case <-g.hold:
+		return g.Engine.Grade(ctx, req)
+	case <-ctx.Done():
+		return &grader.Result{Exercise: req.Spec.ID, Status: grader.StatusError, Reason: "interrupted"}
+	}
+}
+
+// TestBrowserStreamDrop stops the server while the page follows a
+// grading: the page says the connection is lost and keeps trying; a new
+// server on the same database finishes the grading, and the page shows the
+// verdict without a reload.
+func TestBrowserStreamDrop(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "coldstart.db")
+	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	held := make(chan struct{})
+	first := &Main{DB: db, Grace: time.Second, Grader: heldGrader{grader.NewEngine(nil, logger, kinds.All()...), held}}
+	base, stop := startServer(t, first)
+	b := newBrowser(t)
+
+	sol, err := exercises.FS.ReadFile("serverless-criteria/solution.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var answer struct{ Cells map[string]map[string]string }
+	if err := json.Unmarshal(sol, &answer); err != nil {
+		t.Fatal(err)
+	}
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/signup"),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#email"), "dropped@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "a long enough password"),
+		chromedp.Submit(chromedp.CSS("#password")),
+		chromedp.WaitVisible(chromedp.CSS(".modules")),
+		chromedp.Navigate(base + "/exercises/serverless-criteria"),
+		chromedp.WaitVisible(chromedp.CSS("table.grid")),
+	}
+	for row, cols := range answer.Cells {
+		for col, v := range cols {
+			steps = append(steps, chromedp.Click(chromedp.CSS(fmt.Sprintf(`input[name="cell.%s.%s"][value="%s"]`, row, col, v))))
+		}
+	}
+	steps = append(steps,
+		chromedp.Click(chromedp.CSS("#submit-button")),
+		chromedp.WaitVisible(chromedp.CSS("#result.verdict-pending")),
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			_, err := chromedp.Poll[bool](`/Running|Queued/.test(document.querySelector("#live-status").textContent)`)(ctx, tg)
+			return err
+		}),
+	)
+	b.run("submit and follow the grading", steps...)
+
+	if err := stop(); err != nil {
+		t.Fatalf("stop the first server: %v", err)
+	}
+	var lost string
+	b.run("see the connection lost",
+		chromedp.WaitVisible(chromedp.CSS(".stream-lost")),
+		b.text(".stream-lost", &lost),
+		chromedp.ScrollIntoView(chromedp.CSS(".stream-lost")),
+		b.view("stream-lost"),
+	)
+	if lost != "Connection lost — retrying…" {
+		t.Fatalf("the note says %q", lost)
+	}
+
+	released := make(chan struct{})
+	close(released)
+	startServer(t, &Main{Addr: strings.TrimPrefix(base, "http://"), DB: db,
+		Grader: heldGrader{grader.NewEngine(nil, logger, kinds.All()...), released}})
+	var heading string
+	var notes int
+	b.run("get the verdict once the server is back",
+		chromedp.WaitVisible(chromedp.CSS("#result.verdict-pass")),
+		b.text("#result h2", &heading),
+		b.eval(`document.querySelectorAll(".stream-lost").length`, &notes),
+		b.view("stream-back"),
+	)
+	if !strings.Contains(heading, "Attempt 1: passed") || notes != 0 {
+		t.Fatalf("after the server came back: heading %q, %d connection notes", heading, notes)
 	}
 }

@@ -174,6 +174,21 @@
     area.innerHTML = html;
     var next = $("#score-next", area), badge = $("#score-badge");
     if (next && badge) badge.innerHTML = next.innerHTML;
+    markCells();
+  }
+  // markCells marks the grid cells the shown verdict failed, as the server
+  // does for a page it renders.
+  function markCells() {
+    var wrong = {};
+    $all('#result .check .field a[href^="#cell-"]', area).forEach(function (a) { wrong[a.getAttribute("href").slice(1)] = true; });
+    $all("table.grid td[id]").forEach(function (td) {
+      var on = !!wrong[td.id], group = td.querySelector('[role="radiogroup"]');
+      td.classList.toggle("cell-wrong", on);
+      if (group) {
+        var label = (group.getAttribute("aria-label") || "").replace(/ \(not right yet\)$/, "");
+        group.setAttribute("aria-label", on ? label + " (not right yet)" : label);
+      }
+    });
   }
   var lostNote = null;
   function connectionLost(lost) {
@@ -201,24 +216,29 @@
     var rows = {}, finished = false;
     var list = function () { return $("#live-checks", area); };
     var es = new EventSource(eventsURL);
+    // finish shows the verdict from the store. A verdict that cannot be
+    // fetched, or a grading still going on after the stream was refused,
+    // is followed again shortly, with the page saying it is retrying.
     var finish = function () {
       if (finished) return;
       finished = true;
       es.close();
-      connectionLost(false);
+      var again = function () {
+        connectionLost(true);
+        setTimeout(function () { follow(eventsURL, resultURL); }, 3000);
+      };
       fetch(resultURL, { credentials: "same-origin" }).then(function (r) {
         if (!r.ok) throw new Error(String(r.status));
         return r.text();
       }).then(function (html) {
         swapIn(html);
+        if ($("#result[data-follow]", area)) { again(); return; }
+        connectionLost(false);
         say("Graded.");
         if (button) button.disabled = false;
         var res = $("#result");
         if (res) { res.focus({ preventScroll: true }); res.scrollIntoView({ block: "start" }); }
-      }).catch(function () {
-        say("The verdict could not be loaded; reload the page to see it.");
-        if (button) button.disabled = false;
-      });
+      }).catch(again);
     };
     es.onopen = function () { connectionLost(false); };
     es.onmessage = function (ev) {
