@@ -26,6 +26,9 @@ type resultView struct {
 	Skipped []checkView
 	Passed  []checkView
 	Total   int
+	// FailCount and ErrorCount split Failed: checks that failed, and checks
+	// the grader could not judge.
+	FailCount, ErrorCount int
 	// Lines is the submitted text, shown only when the student typed it:
 	// a grid answer is JSON the page wrote, so it has no lines to point at.
 	Lines []codeLine
@@ -93,6 +96,11 @@ func (s *Server) resultView(c *gin.Context, ex *content.Exercise, sub *store.Sub
 		switch {
 		case cv.Failed():
 			rv.Failed = append(rv.Failed, cv)
+			if ch.Status == grader.CheckFail {
+				rv.FailCount++
+			} else {
+				rv.ErrorCount++
+			}
 		case ch.Status == grader.CheckSkip:
 			rv.Skipped = append(rv.Skipped, cv)
 		default:

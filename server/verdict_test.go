@@ -79,7 +79,7 @@ func TestVerdictLayout(t *testing.T) {
 		}
 		errID := submit(c, "error")
 		resp, body = c.get("/submissions/" + errID + "/result")
-		expect(t, resp, body, 200, "the grader broke", "This does not count as an attempt.")
+		expect(t, resp, body, 200, "the grader broke", "This does not count as an attempt.", "1 of 1 check could not be judged")
 	})
 	t.Run("VisitorSeesNoDanglingSeparator", func(t *testing.T) {
 		v := h.client()
