@@ -31,6 +31,7 @@ type quizFeedback struct {
 	Revealed bool
 	Tries    int
 	Message  string
+	Later    string // when the explanations will show, until they do
 	Choices  []choiceJSON
 }
 
@@ -72,7 +73,7 @@ func feedback(q *content.Quiz, res content.QuizResult, tries int) quizFeedback {
 		f.Message = "Not quite. What you chose holds, but it is not the whole answer; try again."
 	}
 	if !f.Revealed {
-		f.Message += fmt.Sprintf(" Every choice is explained after the right answer or after %d tries (%s so far).", revealAfter, triesText(tries))
+		f.Later = fmt.Sprintf("Every choice is explained after the right answer or after %d tries (%s so far).", revealAfter, triesText(tries))
 	}
 	return f
 }
@@ -142,7 +143,7 @@ func (s *Server) answerQuiz(c *gin.Context) {
 	f := feedback(q, res, tries)
 	if wantsJSON(c) {
 		c.JSON(http.StatusOK, gin.H{"quiz": q.ID, "correct": f.Correct, "revealed": f.Revealed, "tries": f.Tries,
-			"message": f.Message, "choices": f.Choices, "recorded": note == "", "note": note})
+			"message": f.Message, "later": f.Later, "choices": f.Choices, "recorded": note == "", "note": note})
 		return
 	}
 	l := ix.quizLesson[q.ID]

@@ -42,6 +42,7 @@
     if (fb) {
       fb.innerHTML = "";
       fb.appendChild(el("span", res.correct ? "ok" : "bad", res.message || (res.correct ? "Right!" : "Not quite.")));
+      if (res.later) fb.appendChild(el("span", "muted later", " " + res.later));
       if (res.note) fb.appendChild(el("span", "muted", " " + res.note));
     }
   }
