@@ -274,6 +274,19 @@ func TestBrowserLayout(t *testing.T) {
 		!strings.Contains(failed.Badge, "1 attempt") || strings.Contains(failed.Message, "no autoscaling") {
 		t.Fatalf("failed table verdict: %+v", failed)
 	}
+	// From the keyboard: the summary's link leads to the failed check, and
+	// the check's link puts the focus on the cell in the grid.
+	var focused string
+	b.run("follow the failure's links with the keyboard",
+		chromedp.Focus(chromedp.CSS(`#result .failed-links a`)),
+		chromedp.KeyEvent("\r"),
+		chromedp.Focus(chromedp.CSS(`#result .check.fail .field a[href="#cell-aci-scaling"]`)),
+		chromedp.KeyEvent("\r"),
+		b.eval(`document.activeElement.id + " " + document.activeElement.className`, &focused),
+	)
+	if focused != "cell-aci-scaling cell-wrong" {
+		t.Fatalf("after following the cell link the focus is on %q, want the marked cell", focused)
+	}
 	var failedTable string
 	b.run("note the failed verdict's address", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
 		var err error
