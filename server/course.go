@@ -68,7 +68,7 @@ func newCourseIndex(c *content.Course) *courseIndex {
 		if ex := ix.exercises[l.Exercise]; ex != nil {
 			ix.lessonExercise[l.Slug] = ex
 		}
-		ix.parts[l.Slug] = splitQuizForms(string(l.HTML))
+		ix.parts[l.Slug] = splitQuizForms(string(scrollTables(l.HTML)))
 	}
 	for _, ex := range c.Exercises {
 		if _, ok := ix.lessonExercise[ex.Lesson]; !ok && ex.Lesson != "" {

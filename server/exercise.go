@@ -25,15 +25,16 @@ type exerciseData struct {
 	Variant  *grader.Variant
 	Table    *tableView
 	Body     string
-	Stats    store.ExerciseStats
 	resultArea
 }
 
 // resultArea is the part of the exercise page that changes after a
-// grading: the shown result and the attempts.
+// grading: the shown result, the attempts and the student's standing (the
+// page's script moves the standing into the header badge).
 type resultArea struct {
 	Shown   *resultView
 	History []historyRow
+	Stats   store.ExerciseStats
 }
 
 type historyRow struct {
@@ -111,6 +112,9 @@ func (s *Server) exercise(c *gin.Context) {
 				return
 			}
 			d.Shown = rv
+			if d.Table != nil {
+				d.Table.markWrong(rv)
+			}
 		}
 		d.History = history(subs, shown)
 	}
@@ -162,8 +166,9 @@ type tableRow struct {
 }
 
 type tableCell struct {
-	Column, ColumnTitle string
-	Options             []tableOption
+	ID, Column, ColumnTitle string
+	Options                 []tableOption
+	Wrong                   bool // the shown verdict failed this cell
 }
 
 type tableOption struct {
@@ -180,7 +185,7 @@ func newTableView(f *grader.Form) *tableView {
 	for _, r := range f.Rows {
 		row := tableRow{ID: r.ID, Title: r.Title}
 		for _, col := range t.Columns {
-			cell := tableCell{Column: col.ID, ColumnTitle: col.Title}
+			cell := tableCell{ID: cellID(r.ID, col.ID), Column: col.ID, ColumnTitle: col.Title}
 			for _, o := range col.Options {
 				cell.Options = append(cell.Options, tableOption{Column: col.ID, Value: o})
 			}
@@ -200,6 +205,21 @@ func (t *tableView) fill(body []byte) {
 			for oi := range cell.Options {
 				cell.Options[oi].Checked = a.Cells[t.Rows[ri].ID][cell.Column] == cell.Options[oi].Value
 			}
+		}
+	}
+}
+
+// markWrong marks the cells the failed checks of a verdict point at.
+func (t *tableView) markWrong(rv *resultView) {
+	wrong := map[string]bool{}
+	for _, c := range rv.Failed {
+		if c.Cell != "" {
+			wrong[c.Cell] = true
+		}
+	}
+	for ri := range t.Rows {
+		for ci := range t.Rows[ri].Cells {
+			t.Rows[ri].Cells[ci].Wrong = wrong[t.Rows[ri].Cells[ci].ID]
 		}
 	}
 }

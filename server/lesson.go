@@ -109,7 +109,8 @@ func (s *Server) renderLessonCached(c *gin.Context, ix *courseIndex, p *page, d 
 
 func (s *Server) completeLesson(c *gin.Context) {
 	slug := c.Param("slug")
-	if s.index.get(s.course.Course()).lessons[slug] == nil {
+	l := s.index.get(s.course.Course()).lessons[slug]
+	if l == nil {
 		s.fail(c, http.StatusNotFound, "No such lesson", "There is no lesson at this address.")
 		return
 	}
@@ -120,9 +121,15 @@ func (s *Server) completeLesson(c *gin.Context) {
 		return
 	}
 	s.progress.forget(u.ID)
+	// Completing a lesson goes on to the next one; anything else returns to
+	// where the button was.
+	next := "/lessons/" + slug + "#lesson-end"
+	if done && l.Next != nil {
+		next = "/lessons/" + l.Next.Slug
+	}
 	if wantsJSON(c) {
-		c.JSON(http.StatusOK, gin.H{"done": done})
+		c.JSON(http.StatusOK, gin.H{"done": done, "next": next})
 		return
 	}
-	c.Redirect(http.StatusSeeOther, "/lessons/"+slug)
+	c.Redirect(http.StatusSeeOther, next)
 }

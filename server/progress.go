@@ -16,6 +16,7 @@ type progressRow struct {
 	Done         bool
 	Quizzes      int
 	QuizzesRight int
+	QuizzesFirst int // right at the first try
 	Exercise     *exerciseScore
 }
 
@@ -25,6 +26,7 @@ type progressData struct {
 	Rows                            []progressRow
 	LessonsDone, LessonsTotal       int
 	QuizzesRight, QuizzesTotal      int
+	QuizzesFirst                    int
 	ExercisesPassed, ExercisesTotal int
 }
 
@@ -69,8 +71,12 @@ func (s *Server) progressPage(c *gin.Context) {
 		_, done := prog.Lessons[l.Slug]
 		row := progressRow{Lesson: l, Done: done, Quizzes: len(l.Quizzes)}
 		for _, q := range l.Quizzes {
-			if prog.Quizzes[q.ID].Correct {
+			a := prog.Quizzes[q.ID]
+			if a.EverCorrect {
 				row.QuizzesRight++
+			}
+			if a.FirstCorrect {
+				row.QuizzesFirst++
 			}
 		}
 		if ex := ix.lessonExercise[l.Slug]; ex != nil {
@@ -81,6 +87,7 @@ func (s *Server) progressPage(c *gin.Context) {
 		}
 		d.QuizzesTotal += row.Quizzes
 		d.QuizzesRight += row.QuizzesRight
+		d.QuizzesFirst += row.QuizzesFirst
 		d.Rows = append(d.Rows, row)
 	}
 	for _, ex := range course.Exercises {
@@ -93,6 +100,11 @@ func (s *Server) progressPage(c *gin.Context) {
 		title = "Progress of " + other.Email
 	}
 	p := s.newPage(c, title, d)
+	// An instructor looking at a student came from the cohort page; the
+	// nav says so rather than "My progress".
 	p.Nav = "progress"
+	if other != nil {
+		p.Nav = "cohort"
+	}
 	s.render(c, http.StatusOK, "progress", p)
 }

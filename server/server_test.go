@@ -60,6 +60,10 @@ func (f *fakeGrader) Grade(ctx context.Context, req grader.Request) *grader.Resu
 	body := string(req.Body)
 	res := &grader.Result{Exercise: req.Spec.ID, Variant: &grader.Variant{Seed: req.Seed, Params: map[string]any{"rows": 2}}}
 	switch {
+	case strings.Contains(body, "mixed"):
+		res.Checks = mixedChecks()
+	case strings.Contains(body, "busy"):
+		res.Checks = []grader.Check{{ID: "grid.cells", Title: "Every cell is right", Status: grader.CheckError, Message: "the engine is too busy; this attempt does not count"}}
 	case strings.Contains(body, "error"):
 		res.Checks = []grader.Check{{ID: "grid.cells", Title: "Every cell is right", Status: grader.CheckError, Message: "the grader broke"}}
 	case strings.Contains(body, "pass"):
@@ -571,7 +575,12 @@ func TestSubmissionToVerdict(t *testing.T) {
 		}
 	}
 	resp, body := c.get("/submissions/" + id + "/result")
-	expect(t, resp, body, 200, "Every cell is right", "Cloud Run scales to zero", "Read the first lesson", `class="line marked"`, "line 2")
+	expect(t, resp, body, 200, "Every cell is right", "Cloud Run scales to zero", "Read the first lesson", "1 of 1 check failed", "Attempt 1: not yet")
+	// A grid answer is JSON the page wrote, not text the student typed:
+	// no line is marked or linked.
+	if strings.Contains(body, `class="line marked"`) || strings.Contains(body, "What you submitted") {
+		t.Fatalf("a grid verdict points at lines of JSON the student never wrote:\n%s", body)
+	}
 
 	// A result the grader could not judge is shown with its reason and
 	// costs no attempt.

@@ -68,6 +68,9 @@ func (s *Server) submissionEvents(c *gin.Context) {
 		return
 	}
 	startStream(c)
+	// After a dropped connection the browser tries again in 2 s, and the
+	// page says "connection lost — retrying" meanwhile.
+	_, _ = fmt.Fprint(c.Writer, "retry: 2000\n\n")
 	s.streamsOpen.WithLabelValues("grading").Inc()
 	defer s.streamsOpen.WithLabelValues("grading").Dec()
 	done := func(sub *store.Submission) { _ = sendEvent(c, "", grading.Update{Type: "done", Verdict: sub.Verdict}) }

@@ -108,7 +108,12 @@ func (s *Server) submissionResult(c *gin.Context) {
 		s.internal(c, err)
 		return
 	}
-	s.renderFragment(c, "result-area", resultArea{Shown: rv, History: history(subs, sub)})
+	prog, err := s.userProgress(c.Request.Context(), sub.UserID)
+	if err != nil {
+		s.internal(c, err)
+		return
+	}
+	s.renderFragment(c, "result-area", resultArea{Shown: rv, History: history(subs, sub), Stats: prog.Exercises[sub.Exercise]})
 }
 
 // submissionJSON returns the stored Result of a submission.

@@ -49,8 +49,11 @@ func loadViews(assets *web.Assets) (*views, error) {
 			}
 			return many
 		},
-		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
-		"when": func(t time.Time) string { return t.Local().Format("2 Jan 15:04") },
+		// checkIn pairs a check card with its verdict, for the "check" template.
+		"checkIn":      func(v checkView, r *resultView) checkCard { return checkCard{View: v, Result: r} },
+		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"scrollTables": scrollTables,
+		"when":         func(t time.Time) string { return t.Local().Format("2 Jan 15:04") },
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for name, files := range pageFiles {

@@ -2,17 +2,24 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
 )
 
-// QuizAnswer is a user's latest answer to an inline quiz.
+// QuizAnswer is a user's latest answer to an inline quiz, and how the
+// answers before it went.
 type QuizAnswer struct {
-	Choices    []int
-	Correct    bool
-	Tries      int
-	AnsweredAt time.Time
+	Choices []int
+	Correct bool // the latest answer is right
+	Tries   int
+	// FirstKnown is false for answers recorded before the first try was
+	// kept; FirstCorrect is then false too.
+	FirstKnown   bool
+	FirstCorrect bool // the first answer was right
+	EverCorrect  bool // some answer was right
+	AnsweredAt   time.Time
 }
 
 // ExerciseStats sums up a user's counted attempts at one exercise.
@@ -49,19 +56,60 @@ func (s *Store) SetLessonComplete(ctx context.Context, userID int64, lesson stri
 	return nil
 }
 
-// RecordQuiz stores a user's answer to a quiz, replacing the previous one.
-func (s *Store) RecordQuiz(ctx context.Context, userID int64, quiz string, choices []int, correct bool) error {
+// RecordQuiz stores a user's answer to a quiz, replacing the previous one
+// but keeping whether the first was right and whether any was, and returns
+// the record as it now stands.
+func (s *Store) RecordQuiz(ctx context.Context, userID int64, quiz string, choices []int, correct bool) (QuizAnswer, error) {
 	b, err := json.Marshal(choices)
 	if err != nil {
-		return err
+		return QuizAnswer{}, err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO quiz_answers (user_id, quiz, choices, correct, answered_at) VALUES (?, ?, ?, ?, ?)
+	var first sql.NullBool
+	var at int64
+	a := QuizAnswer{Choices: choices, Correct: correct}
+	err = s.db.QueryRowContext(ctx, `INSERT INTO quiz_answers (user_id, quiz, choices, correct, answered_at, first_correct, ever_correct)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (user_id, quiz) DO UPDATE SET choices = excluded.choices, correct = excluded.correct,
-		tries = quiz_answers.tries + 1, answered_at = excluded.answered_at`, userID, quiz, string(b), correct, s.now())
+		tries = quiz_answers.tries + 1, answered_at = excluded.answered_at,
+		ever_correct = MAX(quiz_answers.ever_correct, excluded.ever_correct)
+		RETURNING tries, first_correct, ever_correct, answered_at`,
+		userID, quiz, string(b), correct, s.now(), correct, correct).Scan(&a.Tries, &first, &a.EverCorrect, &at)
 	if err != nil {
-		return fmt.Errorf("record quiz answer: %w", err)
+		return QuizAnswer{}, fmt.Errorf("record quiz answer: %w", err)
 	}
-	return nil
+	a.FirstKnown, a.FirstCorrect, a.AnsweredAt = first.Valid, first.Bool, fromMillis(at)
+	return a, nil
+}
+
+// QuizTally sums up one user's quiz answers: how many were answered, right
+// at the first try, and right in the end. FirstUnknown counts answers
+// recorded before first tries were kept.
+type QuizTally struct {
+	Answered, FirstTry, Eventually, FirstUnknown int
+}
+
+// QuizTallies returns the quiz tally of every user who answered any quiz,
+// by user id: the figures a gradebook shows beside each student.
+func (s *Store) QuizTallies(ctx context.Context) (map[int64]QuizTally, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT user_id, COUNT(*),
+			COALESCE(SUM(CASE WHEN first_correct = 1 THEN 1 ELSE 0 END), 0),
+			COALESCE(SUM(ever_correct), 0),
+			COALESCE(SUM(CASE WHEN first_correct IS NULL THEN 1 ELSE 0 END), 0)
+		FROM quiz_answers GROUP BY user_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read quiz tallies: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]QuizTally{}
+	for rows.Next() {
+		var id int64
+		var t QuizTally
+		if err := rows.Scan(&id, &t.Answered, &t.FirstTry, &t.Eventually, &t.FirstUnknown); err != nil {
+			return nil, err
+		}
+		out[id] = t
+	}
+	return out, rows.Err()
 }
 
 // Progress returns one user's progress.
@@ -114,7 +162,7 @@ func (s *Store) progress(ctx context.Context, userID *int64) (map[int64]*Progres
 		return nil, err
 	}
 
-	rows, err = s.db.QueryContext(ctx, `SELECT user_id, quiz, choices, correct, tries, answered_at FROM quiz_answers`+where, args...)
+	rows, err = s.db.QueryContext(ctx, `SELECT user_id, quiz, choices, correct, tries, first_correct, ever_correct, answered_at FROM quiz_answers`+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read quiz answers: %w", err)
 	}
@@ -122,10 +170,12 @@ func (s *Store) progress(ctx context.Context, userID *int64) (map[int64]*Progres
 		var id, at int64
 		var quiz, choices string
 		var a QuizAnswer
-		if err := rows.Scan(&id, &quiz, &choices, &a.Correct, &a.Tries, &at); err != nil {
+		var first sql.NullBool
+		if err := rows.Scan(&id, &quiz, &choices, &a.Correct, &a.Tries, &first, &a.EverCorrect, &at); err != nil {
 			rows.Close()
 			return nil, err
 		}
+		a.FirstKnown, a.FirstCorrect = first.Valid, first.Bool
 		_ = json.Unmarshal([]byte(choices), &a.Choices)
 		a.AnsweredAt = fromMillis(at)
 		get(id).Quizzes[quiz] = a

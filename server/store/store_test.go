@@ -234,7 +234,7 @@ func TestConcurrentWritersWaitForTheLock(t *testing.T) {
 				if _, err := s.CreateSubmission(ctx, u.ID, "x", 1, []byte("{}")); err != nil {
 					errs <- err
 				}
-				if err := s.RecordQuiz(ctx, u.ID, "q", []int{j}, true); err != nil {
+				if _, err := s.RecordQuiz(ctx, u.ID, "q", []int{j}, true); err != nil {
 					errs <- err
 				}
 			}

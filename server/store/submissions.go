@@ -23,9 +23,11 @@ type Submission struct {
 	ID       int64
 	UserID   int64
 	Exercise string
-	Seed     int64
-	Body     []byte
-	Status   JobStatus
+	// Attempt numbers a student's submissions to one exercise: 1, 2, 3 …
+	Attempt int
+	Seed    int64
+	Body    []byte
+	Status  JobStatus
 	// Verdict is pass, fail or error once done.
 	Verdict string
 	Score   float64
@@ -49,14 +51,14 @@ type Outcome struct {
 }
 
 const submissionColumns = `id, user_id, exercise, seed, body, status, COALESCE(verdict, ''), COALESCE(score, 0), counted,
-	reason, COALESCE(result, ''), runs, created_at, COALESCE(started_at, 0), COALESCE(finished_at, 0)`
+	reason, COALESCE(result, ''), runs, created_at, COALESCE(started_at, 0), COALESCE(finished_at, 0), attempt`
 
 func scanSubmission(row interface{ Scan(...any) error }) (*Submission, error) {
 	var sub Submission
 	var status, result string
 	var created, started, finished int64
 	err := row.Scan(&sub.ID, &sub.UserID, &sub.Exercise, &sub.Seed, &sub.Body, &status, &sub.Verdict, &sub.Score,
-		&sub.Counted, &sub.Reason, &result, &sub.Runs, &created, &started, &finished)
+		&sub.Counted, &sub.Reason, &result, &sub.Runs, &created, &started, &finished, &sub.Attempt)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
@@ -77,16 +79,18 @@ func (s *Store) CreateSubmission(ctx context.Context, userID int64, exercise str
 	if body == nil {
 		body = []byte{}
 	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO submissions (user_id, exercise, seed, body, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`,
-		userID, exercise, seed, body, now)
+	// The attempt number is counted in the same statement as the insert, so
+	// two submissions at once cannot get the same number.
+	var id int64
+	var attempt int
+	err := s.db.QueryRowContext(ctx, `INSERT INTO submissions (user_id, exercise, seed, body, status, created_at, attempt)
+		VALUES (?, ?, ?, ?, 'queued', ?, (SELECT COUNT(*) + 1 FROM submissions WHERE user_id = ? AND exercise = ?))
+		RETURNING id, attempt`,
+		userID, exercise, seed, body, now, userID, exercise).Scan(&id, &attempt)
 	if err != nil {
 		return nil, fmt.Errorf("store submission: %w", err)
 	}
-	id, err := res.LastInsertId()
-	if err != nil {
-		return nil, err
-	}
-	return &Submission{ID: id, UserID: userID, Exercise: exercise, Seed: seed, Body: body, Status: JobQueued, CreatedAt: fromMillis(now)}, nil
+	return &Submission{ID: id, UserID: userID, Exercise: exercise, Attempt: attempt, Seed: seed, Body: body, Status: JobQueued, CreatedAt: fromMillis(now)}, nil
 }
 
 // Submission returns one submission.

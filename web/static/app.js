@@ -19,6 +19,9 @@
     if (!input) return null;
     return input.closest("label") || input.closest("li") || input.parentNode;
   }
+  // showQuiz marks what the server says to mark: before the answer is right
+  // (or the tries are used up) only the student's own wrong choices, with
+  // why they are wrong; afterwards every choice and its explanation.
   function showQuiz(form, res) {
     var fb = form.querySelector(".quiz-feedback");
     $all(".right, .wrong", form).forEach(function (n) { n.classList.remove("right", "wrong"); });
@@ -26,17 +29,20 @@
     (res.choices || []).forEach(function (c) {
       var box = quizChoice(form, c.index);
       if (!box) return;
-      if (c.selected || c.correct) box.classList.add(c.correct ? "right" : "wrong");
-      if (c.explanation && (c.selected || c.correct)) {
+      if (c.correct) box.classList.add("right");
+      if (c.wrong) box.classList.add("wrong");
+      if (c.explanation) {
         var ex = el("div", "explain");
         ex.innerHTML = c.explanation; // server-rendered, trusted course HTML
+        var label = c.correct ? "Right: " : c.wrong ? "Not this one: " : "";
+        if (label) ex.insertBefore(el("strong", null, label), ex.firstChild);
         box.appendChild(ex);
       }
     });
     if (fb) {
       fb.innerHTML = "";
-      var msg = el("span", res.correct ? "ok" : "bad", res.correct ? "Right!" : "Not quite. Read the notes and try again.");
-      fb.appendChild(msg);
+      fb.appendChild(el("span", res.correct ? "ok" : "bad", res.message || (res.correct ? "Right!" : "Not quite.")));
+      if (res.later) fb.appendChild(el("span", "muted later", " " + res.later));
       if (res.note) fb.appendChild(el("span", "muted", " " + res.note));
     }
   }
@@ -44,6 +50,7 @@
     if (!form.querySelector('input[name="csrf"]')) {
       var h = el("input"); h.type = "hidden"; h.name = "csrf"; h.value = csrf; form.appendChild(h);
     }
+    var tries = 0; // a visitor's tries; a signed-in student's are counted by the server
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
       var fb = form.querySelector(".quiz-feedback");
@@ -51,7 +58,9 @@
         if (fb) fb.textContent = "Choose an answer first.";
         return;
       }
-      fetch(form.action, { method: "POST", body: new FormData(form), headers: { "Accept": "application/json" }, credentials: "same-origin" })
+      var data = new FormData(form);
+      data.set("try", String(++tries));
+      fetch(form.action, { method: "POST", body: data, headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (r) {
           if (!r.ok) { if (fb) fb.textContent = r.body.error || "The answer could not be sent."; return; }
@@ -147,7 +156,7 @@
 
   // ---- Submitting and following a grading -----------------------------
   var form = $("#submit-form");
-  var live = $("#live-status"), liveChecks = $("#live-checks"), area = $("#result-area");
+  var live = $("#live-status"), area = $("#result-area");
   function tableBody(form) {
     var cells = {};
     $all('input[type="radio"]:checked', form).forEach(function (r) {
@@ -157,57 +166,113 @@
     });
     return JSON.stringify({ cells: cells }, null, 2);
   }
+  function say(text) { if (live) live.textContent = text; }
+  // ellipsis ends a status line once, whatever the grader's words end with.
+  function ellipsis(text) { return String(text).replace(/(\.\.\.|…)+\s*$/, "") + "…"; }
+  // swapIn replaces the result area (the verdict, the attempts) and moves
+  // the new standing into the header badge.
+  function swapIn(html) {
+    area.innerHTML = html;
+    var next = $("#score-next", area), badge = $("#score-badge");
+    if (next && badge) badge.innerHTML = next.innerHTML;
+    markCells();
+  }
+  // markCells marks the grid cells the shown verdict failed, as the server
+  // does for a page it renders.
+  function markCells() {
+    var wrong = {};
+    $all('#result .check .field a[href^="#cell-"]', area).forEach(function (a) { wrong[a.getAttribute("href").slice(1)] = true; });
+    $all("table.grid td[id]").forEach(function (td) {
+      var on = !!wrong[td.id], group = td.querySelector('[role="radiogroup"]');
+      td.classList.toggle("cell-wrong", on);
+      if (group) {
+        var label = (group.getAttribute("aria-label") || "").replace(/ \(not right yet\)$/, "");
+        group.setAttribute("aria-label", on ? label + " (not right yet)" : label);
+      }
+    });
+  }
+  var lostNote = null;
+  function connectionLost(lost) {
+    if (lost && !lostNote) {
+      lostNote = el("p", "banner warn stream-lost", "Connection lost — retrying…");
+      lostNote.setAttribute("role", "alert");
+      area.parentNode.insertBefore(lostNote, area);
+    } else if (!lost && lostNote) {
+      lostNote.remove();
+      lostNote = null;
+    }
+  }
+  function checkRow(li, c) {
+    li.className = "check " + c.status; li.innerHTML = "";
+    var h = el("div", "check-head");
+    h.appendChild(el("span", "status-icon", c.status === "pass" ? "✓" : c.status === "fail" ? "✗" : c.status === "skip" ? "–" : "!"));
+    h.appendChild(el("span", "check-title", c.title)); h.appendChild(el("span", "visually-hidden", ": " + c.status));
+    li.appendChild(h);
+    if (c.message) li.appendChild(el("p", "message", c.message));
+  }
   function follow(eventsURL, resultURL) {
     if (!window.EventSource) { location.reload(); return; }
     var button = $("#submit-button");
     if (button) button.disabled = true;
-    if (liveChecks) liveChecks.innerHTML = "";
-    var rows = {};
+    var rows = {}, finished = false;
+    var list = function () { return $("#live-checks", area); };
     var es = new EventSource(eventsURL);
+    // finish shows the verdict from the store. A verdict that cannot be
+    // fetched, or a grading still going on after the stream was refused,
+    // is followed again shortly, with the page saying it is retrying.
     var finish = function () {
+      if (finished) return;
+      finished = true;
       es.close();
-      fetch(resultURL, { credentials: "same-origin" }).then(function (r) { return r.text(); }).then(function (html) {
-        area.innerHTML = html;
-        if (liveChecks) liveChecks.innerHTML = "";
-        if (live) live.textContent = "Graded.";
+      var again = function () {
+        connectionLost(true);
+        setTimeout(function () { follow(eventsURL, resultURL); }, 3000);
+      };
+      fetch(resultURL, { credentials: "same-origin" }).then(function (r) {
+        if (!r.ok) throw new Error(String(r.status));
+        return r.text();
+      }).then(function (html) {
+        swapIn(html);
+        if ($("#result[data-follow]", area)) { again(); return; }
+        connectionLost(false);
+        say("Graded.");
         if (button) button.disabled = false;
         var res = $("#result");
-        if (res) { res.focus({ preventScroll: true }); res.scrollIntoView({ block: "nearest" }); }
-      });
+        if (res) { res.focus({ preventScroll: true }); res.scrollIntoView({ block: "start" }); }
+      }).catch(again);
     };
+    es.onopen = function () { connectionLost(false); };
     es.onmessage = function (ev) {
+      connectionLost(false);
       var u; try { u = JSON.parse(ev.data); } catch (e) { return; }
+      var ol = list();
       if (u.type === "queued") {
-        live.textContent = u.position > 0 ? "Queued: " + u.position + " ahead of you…" : "Queued: next in line…";
+        say(u.position > 0 ? "Queued: " + u.position + " ahead of you…" : "Queued: next in line…");
       } else if (u.type === "running") {
-        live.textContent = "Running: " + (u.title || u.checkId || "grader") + "…";
-        if (u.checkId && liveChecks && !rows[u.checkId]) {
+        say("Running: " + ellipsis(u.title || u.checkId || "grader"));
+        if (u.checkId && ol && !rows[u.checkId]) {
           var li = el("li", "check running"); var head = el("div", "check-head");
           head.appendChild(el("span", "status-icon", "…")); head.appendChild(el("span", "check-title", u.title || u.checkId));
-          li.appendChild(head); liveChecks.appendChild(li); rows[u.checkId] = li;
+          li.appendChild(head); ol.appendChild(li); rows[u.checkId] = li;
         }
       } else if (u.type === "progress") {
-        live.textContent = (u.message || "working") + "…";
+        say(ellipsis(u.message || "working"));
         var r = rows[u.checkId]; if (r) { var p = r.querySelector(".message") || r.appendChild(el("p", "message")); p.textContent = u.message; }
       } else if (u.type === "check" && u.check) {
-        var c = u.check, row = rows[c.id];
-        if (!row && liveChecks) { row = el("li", "check"); liveChecks.appendChild(row); rows[c.id] = row; }
-        if (row) {
-          row.className = "check " + c.status; row.innerHTML = "";
-          var h = el("div", "check-head");
-          h.appendChild(el("span", "status-icon", c.status === "pass" ? "✓" : c.status === "fail" ? "✗" : c.status === "skip" ? "–" : "!"));
-          h.appendChild(el("span", "check-title", c.title)); h.appendChild(el("span", "visually-hidden", ": " + c.status));
-          row.appendChild(h);
-          if (c.message) row.appendChild(el("p", "message", c.message));
-        }
+        var row = rows[u.check.id];
+        if (!row && ol) { row = el("li", "check"); ol.appendChild(row); rows[u.check.id] = row; }
+        if (row) checkRow(row, u.check);
       } else if (u.type === "done") {
-        live.textContent = "Verdict: " + (u.verdict === "pass" ? "passed" : u.verdict === "fail" ? "not yet" : "could not be graded") + ".";
+        say("Verdict: " + (u.verdict === "pass" ? "passed" : u.verdict === "fail" ? "not yet" : "could not be graded") + ".");
         finish();
       }
     };
     es.onerror = function () {
-      // The server ends the stream after the verdict; anything else: fetch the result as it stands.
-      if (es.readyState === EventSource.CLOSED) finish();
+      if (finished) return;
+      // CLOSED: the server refused the stream; show the result as it stands.
+      // CONNECTING: the browser is trying again by itself; say so.
+      if (es.readyState === EventSource.CLOSED) { finish(); return; }
+      connectionLost(true);
     };
   }
   if (form) {
@@ -218,20 +283,34 @@
         $all('input[type="radio"]', form).forEach(function (r) { data.delete(r.name); });
         data.set("body", tableBody(form));
       }
-      live.textContent = "Sending…";
+      say("Sending…");
       fetch(form.action, { method: "POST", body: data, headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
         .then(function (r) {
-          if (!r.ok) { live.textContent = r.body.error || "The answer could not be sent."; return; }
-          live.textContent = "Queued…";
-          if (history.replaceState) history.replaceState(null, "", "?s=" + r.body.id);
-          follow(r.body.events, r.body.result);
+          if (!r.ok) { say(r.body.error || "The answer could not be sent."); return; }
+          say("Queued…");
+          if (history.replaceState) history.replaceState(null, "", "?s=" + r.body.id + "#result");
+          // The new attempt takes the old verdict's place at once.
+          return fetch(r.body.result, { credentials: "same-origin" }).then(function (p) { return p.text(); }).then(function (html) {
+            swapIn(html);
+            follow(r.body.events, r.body.result);
+          });
         })
-        .catch(function () { live.textContent = "The answer could not be sent; check your connection."; });
+        .catch(function () { say("The answer could not be sent; check your connection."); });
     });
   }
   var pending = $("#result[data-follow]");
   if (pending && area) follow(pending.getAttribute("data-follow"), pending.getAttribute("data-result"));
+
+  // ---- Confirm a change of role -----------------------------------------
+  $all("form.role-form").forEach(function (f) {
+    f.addEventListener("submit", function (ev) {
+      var sel = f.querySelector("select"), label = f.querySelector("label");
+      if (!sel) return;
+      var who = label ? label.textContent.replace(/^Role of /, "") : "this account";
+      if (!window.confirm("Make " + who + " " + (/^[aeiou]/i.test(sel.value) ? "an " : "a ") + sel.value + "?")) ev.preventDefault();
+    });
+  });
 
   // ---- Live reload while an author edits the course -------------------
   var watch = document.body.getAttribute("data-watch");

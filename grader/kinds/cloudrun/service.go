@@ -129,6 +129,18 @@ type problem struct {
 	msg   string
 }
 
+// tabIndented returns the first line (1-based) whose indentation holds a
+// tab, or 0.
+func tabIndented(body []byte) int {
+	for i, line := range bytes.Split(body, []byte("\n")) {
+		indent := line[:len(line)-len(bytes.TrimLeft(line, " \t"))]
+		if bytes.IndexByte(indent, '\t') >= 0 {
+			return i + 1
+		}
+	}
+	return 0
+}
+
 func (p problem) String() string {
 	if p.line > 0 {
 		return fmt.Sprintf("line %d: %s", p.line, p.msg)
@@ -146,6 +158,11 @@ func ParseService(body []byte) (*Service, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(body))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
+		// The YAML reader's words for a tab ("found character that cannot
+		// start any token") say nothing to a student; the editor's do.
+		if line := tabIndented(body); line > 0 {
+			return nil, &grader.InputError{Line: line, Column: 1, Message: "YAML does not allow tabs for indentation; indent with spaces"}
+		}
 		return nil, yamlError(err)
 	}
 	var extra yaml.Node

@@ -95,6 +95,10 @@ func Judge(grid *Grid, a Answer) []grader.Check {
 	return checks
 }
 
+// judgeCell judges one cell. A wrong or missing cell says which cell it is
+// and why its criterion matters, never the accepted value: a result must not
+// be an answer key a student copies back. The cell's full reasoning, which
+// gives the answer away, is shown once the cell is right.
 func judgeCell(grid *Grid, r Row, col Column, value *string) grader.Check {
 	key := grid.Answers[r.ID][col.ID]
 	opts := grid.ColumnOptions(col)
@@ -103,11 +107,11 @@ func judgeCell(grid *Grid, r Row, col Column, value *string) grader.Check {
 		Title:     r.Title + " — " + col.Title,
 		Field:     "/cells/" + pointerToken(r.ID) + "/" + pointerToken(col.ID),
 		MaxPoints: 1,
-		Expected:  strings.Join(key.Accept, " or "),
+		Hint:      grid.criterion(col),
 	}
 	if value == nil || strings.TrimSpace(*value) == "" {
 		c.Status, c.Observed = grader.CheckFail, "no answer"
-		c.Message = fmt.Sprintf("no answer; the course's answer is %s: %s", key.Accept[0], key.Why)
+		c.Message = fmt.Sprintf("no answer yet for %s: choose one of %s", r.Title, strings.Join(opts, ", "))
 		return c
 	}
 	c.Observed = quote(*value)
@@ -120,7 +124,8 @@ func judgeCell(grid *Grid, r Row, col Column, value *string) grader.Check {
 	c.Observed = chosen
 	for i, acc := range key.Accept {
 		if strings.EqualFold(acc, chosen) {
-			c.Status, c.Points = grader.CheckPass, 1
+			c.Status, c.Points, c.Hint = grader.CheckPass, 1, ""
+			c.Message = key.Why
 			if i > 0 {
 				c.Message = fmt.Sprintf("%s is accepted; the course's answer is %s: %s", chosen, key.Accept[0], key.Why)
 			}
@@ -128,7 +133,7 @@ func judgeCell(grid *Grid, r Row, col Column, value *string) grader.Check {
 		}
 	}
 	c.Status = grader.CheckFail
-	c.Message = fmt.Sprintf("you answered %s; the answer is %s: %s", chosen, strings.Join(key.Accept, " or "), key.Why)
+	c.Message = fmt.Sprintf("%s is not right for %s; weigh it against the criterion again", chosen, r.Title)
 	return c
 }
 

@@ -25,19 +25,34 @@ type Row struct {
 	Title string `yaml:"title"`
 }
 
-// Column is one question asked of every row.
+// Column is one question asked of every row. Matters says why the
+// criterion matters; a wrong cell shows it instead of the right value.
 type Column struct {
 	ID      string   `yaml:"id"`
 	Title   string   `yaml:"title"`
 	Options []string `yaml:"options"`
+	Matters string   `yaml:"matters"`
 }
 
 // Cell is the key of one cell: the accepted values (the first is the
-// course's own answer; others are also defensible) and the reason shown when
-// the student's value is not among them.
+// course's own answer; others are also defensible) and the reasoning, shown
+// once the student's value is among them (it names the answer).
 type Cell struct {
 	Accept []string `yaml:"accept"`
 	Why    string   `yaml:"why"`
+}
+
+// criterion is the text a wrong cell of a column shows: why the criterion
+// matters, in the author's words, or the criterion itself.
+func (g *Grid) criterion(c Column) string {
+	title := c.Title
+	if title == "" {
+		title = c.ID
+	}
+	if m := strings.TrimSpace(c.Matters); m != "" {
+		return title + ": " + m
+	}
+	return "reread what the criterion \"" + title + "\" asks of a platform"
 }
 
 // ColumnOptions returns the choices of a column.

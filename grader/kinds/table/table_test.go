@@ -36,7 +36,7 @@ func TestExerciseAnswers(t *testing.T) {
 			t.Fatalf("status %s score %v", res.Status, res.Score)
 		}
 		for _, c := range res.Checks {
-			if c.Status != grader.CheckFail || !strings.HasPrefix(c.Message, "no answer; the course's answer is ") {
+			if c.Status != grader.CheckFail || !strings.HasPrefix(c.Message, "no answer yet for ") || c.Hint == "" {
 				t.Errorf("%s: %s %q", c.ID, c.Status, c.Message)
 			}
 		}
@@ -93,9 +93,11 @@ func TestCells(t *testing.T) {
 		score   float64
 	}{
 		{"Wrong", map[string]any{"aci.payPerUse": "yes"}, "table.aci.payPerUse", grader.CheckFail, "/cells/aci/payPerUse",
-			"you answered yes; the answer is no: You pay for the CPU and memory you allocated", 0.933},
+			"yes is not right for Azure Container Instances; weigh it against the criterion again", 0.933},
 		{"Missing", map[string]any{"cloudrun.scaling": nil}, "table.cloudrun.scaling", grader.CheckFail, "/cells/cloudrun/scaling",
-			"no answer; the course's answer is yes: Cloud Run adds and removes instances", 0.933},
+			"no answer yet for Google Cloud Run: choose one of yes, partly, no", 0.933},
+		{"RightShowsReasoning", map[string]any{}, "table.aci.payPerUse", grader.CheckPass, "/cells/aci/payPerUse",
+			"You pay for the CPU and memory you allocated", 1},
 		{"Null", map[string]any{"cloudrun.scaling": json.RawMessage("null")}, "table.cloudrun.scaling", grader.CheckFail, "/cells/cloudrun/scaling", "no answer", 0.933},
 		{"AlternativeAccepted", map[string]any{"fargate.noInfra": "yes"}, "table.fargate.noInfra", grader.CheckPass, "/cells/fargate/noInfra",
 			"yes is accepted; the course's answer is partly", 1},
@@ -128,6 +130,73 @@ func TestCells(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestNoKeyInFailedResult plays a student who copies the answer key out of a
+// failed result: for every failed cell, an option the result singles out
+// (the only option its texts name) is taken as the answer. The rebuilt
+// answer must not pass, and no failed cell may carry its reasoning or an
+// expected value.
+func TestNoKeyInFailedResult(t *testing.T) {
+	ex := gradertest.Load(t, exerciseDir)
+	grid, err := table.LoadGrid(ex.Spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range append([]gradertest.Wrong{{File: "starter", Body: ex.Starter}}, ex.Wrong...) {
+		t.Run(w.File, func(t *testing.T) {
+			res := grade(t, ex, string(w.Body))
+			if res.Status != grader.StatusFail {
+				t.Fatalf("status %s", res.Status)
+			}
+			rebuilt := map[string]map[string]string{}
+			for _, r := range grid.Rows {
+				rebuilt[r.ID] = map[string]string{}
+				for _, col := range grid.Columns {
+					c := res.Check(table.CellID(r.ID, col.ID))
+					if c == nil {
+						t.Fatalf("no check for cell %s.%s", r.ID, col.ID)
+					}
+					if c.Status == grader.CheckPass {
+						rebuilt[r.ID][col.ID] = c.Observed
+						continue
+					}
+					key := grid.Answers[r.ID][col.ID]
+					text := strings.Join([]string{c.Message, c.Expected, c.Hint}, " ")
+					if c.Expected != "" || strings.Contains(text, key.Why) {
+						t.Errorf("failed cell %s.%s gives its key away: %+v", r.ID, col.ID, c)
+					}
+					var named []string
+					for _, o := range grid.ColumnOptions(col) {
+						if c.Observed != o && mentions(text, o) {
+							named = append(named, o)
+						}
+					}
+					if len(named) == 1 {
+						rebuilt[r.ID][col.ID] = named[0]
+					}
+				}
+			}
+			body, _ := json.Marshal(map[string]any{"cells": rebuilt})
+			again := grade(t, ex, string(body))
+			if again.Status == grader.StatusPass {
+				t.Fatalf("an answer rebuilt from the failed result passes: %s", body)
+			}
+			t.Logf("rebuilt from %s: score %.3f -> %.3f", w.File, res.Score, again.Score)
+		})
+	}
+}
+
+// mentions reports whether text holds word as a whole word.
+func mentions(text, word string) bool {
+	for _, f := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9')
+	}) {
+		if f == strings.ToLower(word) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestUnreadableSubmissions(t *testing.T) {

@@ -187,7 +187,7 @@ func checkContainerLimits(td *TaskDefinition) ([]finding, string) {
 		}
 		if c.Memory != nil && c.MemoryReservation != nil && *c.Memory <= *c.MemoryReservation {
 			out = append(out, finding{field: cptr(i, "/memoryReservation"),
-				message:  fmt.Sprintf("container %s: memory (the hard limit, %d MiB) must be greater than memoryReservation (the soft limit, %d MiB)", label(c, i), *c.Memory, *c.MemoryReservation),
+				message:  fmt.Sprintf("%s: memory (the hard limit, %d MiB) must be greater than memoryReservation (the soft limit, %d MiB)", label(c, i), *c.Memory, *c.MemoryReservation),
 				observed: fmt.Sprintf("memory %d, memoryReservation %d", *c.Memory, *c.MemoryReservation), expected: "memory > memoryReservation"})
 		}
 		switch {
@@ -214,7 +214,7 @@ func checkContainerLimits(td *TaskDefinition) ([]finding, string) {
 	}
 	for i, c := range td.ContainerDefinitions {
 		if tmem > 0 && c.Memory != nil && *c.Memory > tmem {
-			out = append(out, finding{field: cptr(i, "/memory"), message: fmt.Sprintf("container %s's memory limit (%d MiB) is above the task's %d MiB", label(c, i), *c.Memory, tmem)})
+			out = append(out, finding{field: cptr(i, "/memory"), message: fmt.Sprintf("%s's memory limit (%d MiB) is above the task's %d MiB", label(c, i), *c.Memory, tmem)})
 		}
 	}
 	return out, ""
