@@ -74,13 +74,14 @@ type Server struct {
 	sessions *sessionCache
 	progress *progressCache
 
-	throttles   throttles
-	crossOrigin *http.CrossOriginProtection
-	streams     streamCounts
-	registry    *prometheus.Registry
-	requests    *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	streamsOpen *prometheus.GaugeVec
+	throttles    throttles
+	crossOrigin  *http.CrossOriginProtection
+	streams      streamCounts
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	routeMetrics routeMetrics
+	streamsOpen  *prometheus.GaugeVec
 
 	closing   chan struct{}
 	closeOnce sync.Once
