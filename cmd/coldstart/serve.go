@@ -76,7 +76,9 @@ func runServe(ctx context.Context, args []string, s Streams) error {
 		return err
 	}
 	if m.Logger == nil {
-		m.Logger = newJSONLogger(s.Stdout, m.LogLevel)
+		logs := newLogBuffer(s.Stdout)
+		defer logs.Close()
+		m.Logger = slog.New(flushOnWarn{newJSONLogger(logs, m.LogLevel).Handler(), logs})
 	}
 	return m.Run(ctx)
 }
