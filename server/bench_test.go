@@ -26,7 +26,7 @@ const benchLesson = "/lessons/fargate-task-definitions"
 // benchServer starts a server over the built-in course with access logging
 // on (JSON, to io.Discard) and returns its handler and a signed-in user's
 // session cookie.
-func benchServer(b *testing.B) (http.Handler, *http.Cookie) {
+func benchServer(b *testing.B) (*server.Server, *http.Cookie) {
 	b.Helper()
 	course, err := content.Load(builtin.FS())
 	if err != nil {
@@ -50,7 +50,7 @@ func benchServer(b *testing.B) (http.Handler, *http.Cookie) {
 	h.ServeHTTP(rec, req)
 	for _, ck := range rec.Result().Cookies() {
 		if ck.Name == "coldstart_session" {
-			return h, ck
+			return srv, ck
 		}
 	}
 	b.Fatalf("no session: %d %s", rec.Code, rec.Body.String())
@@ -87,7 +87,8 @@ func (w *discardWriter) reset() {
 // to a signed-in student, to an anonymous visitor, and to an anonymous
 // visitor whose browser already has the page (If-None-Match, 304).
 func BenchmarkLessonPage(b *testing.B) {
-	h, session := benchServer(b)
+	srv, session := benchServer(b)
+	h := srv.Handler()
 	anon := httptest.NewRequest(http.MethodGet, benchLesson, nil)
 	first := &discardWriter{header: http.Header{}}
 	h.ServeHTTP(first, anon)
@@ -124,8 +125,11 @@ func BenchmarkLessonPage(b *testing.B) {
 // connection with keep-alive, as wrk does, so that what the server writes
 // to the socket (how many writes, chunked or not) is part of the figure.
 func BenchmarkLessonPageHTTP(b *testing.B) {
-	h, session := benchServer(b)
-	ts := httptest.NewServer(h)
+	srv, session := benchServer(b)
+	// The server as serve runs it, with its connection settings.
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Config = srv.HTTPServer("")
+	ts.Start()
 	defer ts.Close()
 	for _, tc := range []struct{ name, cookie string }{
 		{"signed-in", "Cookie: " + session.Name + "=" + session.Value + "\r\n"},

@@ -117,6 +117,13 @@ var (
 // differs with the cookie (signed in or not). Everyone else's page holds
 // their own strings and is never stored.
 func (sp *splicedPage) serve(c *gin.Context, values *[slotCount]string) {
+	if rc := rawConnOf(c.Request.Context()); canCork && rc != nil {
+		setCork(rc, true)
+		defer func() {
+			c.Writer.Flush()
+			setCork(rc, false)
+		}()
+	}
 	h := c.Writer.Header()
 	h["Content-Type"] = htmlType
 	if w := sp.whole; w != nil && *values == anonymousValues {
