@@ -75,6 +75,7 @@ func runServe(ctx context.Context, args []string, s Streams) error {
 	if err := m.ParseFlags(args, s.Stderr); err != nil {
 		return err
 	}
+	paceGC()
 	if m.Logger == nil {
 		logs := newLogBuffer(s.Stdout)
 		defer logs.Close()
