@@ -97,14 +97,12 @@ func (s *Server) renderLessonCached(c *gin.Context, ix *courseIndex, p *page, d 
 			return
 		}
 		sp = splice(buf.Bytes())
+		if !key.signedIn {
+			sp.keepWhole()
+		}
 		ix.pages.put(key, sp)
 	}
-	buf := bufPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	defer bufPool.Put(buf)
-	sp.write(buf, &values)
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "text/html; charset=utf-8", buf.Bytes())
+	sp.serve(c, &values)
 }
 
 func (s *Server) completeLesson(c *gin.Context) {

@@ -11,9 +11,11 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Keys of values kept on a request's gin.Context.
@@ -77,13 +79,19 @@ func (s *Server) accessLog(c *gin.Context) {
 		route = "unmatched"
 	}
 	code := c.Writer.Status()
-	s.requests.WithLabelValues(route, strconv.Itoa(code)).Inc()
-	s.latency.WithLabelValues(route).Observe(took.Seconds())
+	s.routeMetrics.of(s, route, code).observe(took)
 	level := slog.LevelInfo
 	if code >= 500 {
 		level = slog.LevelError
 	}
-	attrs := []slog.Attr{
+	ctx := c.Request.Context()
+	if !s.logger.Enabled(ctx, level) {
+		return
+	}
+	// The attributes go in a pooled slice: a page view formats its log
+	// line without allocating one.
+	ap := accessAttrs.Get().(*[]slog.Attr)
+	attrs := append((*ap)[:0],
 		slog.String("request_id", c.GetString(ctxRequestID)),
 		slog.String("method", c.Request.Method),
 		slog.String("path", c.Request.URL.Path),
@@ -92,11 +100,46 @@ func (s *Server) accessLog(c *gin.Context) {
 		slog.Int("bytes", c.Writer.Size()),
 		slog.Float64("ms", float64(took.Microseconds())/1000),
 		slog.String("ip", c.ClientIP()),
-	}
+	)
 	if u := currentUser(c); u != nil {
 		attrs = append(attrs, slog.Int64("user", u.ID))
 	}
-	s.logger.LogAttrs(c.Request.Context(), level, "request", attrs...)
+	s.logger.LogAttrs(ctx, level, "request", attrs...)
+	clear(attrs)
+	*ap = attrs
+	accessAttrs.Put(ap)
+}
+
+var accessAttrs = sync.Pool{New: func() any { a := make([]slog.Attr, 0, 9); return &a }}
+
+// routeMetrics keeps the request counter and latency histogram of each
+// route and status code once looked up, so that a request does not hash
+// its labels again.
+type routeMetrics struct{ m sync.Map }
+
+type routeCode struct {
+	route string
+	code  int
+}
+
+type routeObservers struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+}
+
+func (r *routeMetrics) of(s *Server, route string, code int) *routeObservers {
+	k := routeCode{route, code}
+	if o, ok := r.m.Load(k); ok {
+		return o.(*routeObservers)
+	}
+	o := &routeObservers{requests: s.requests.WithLabelValues(route, strconv.Itoa(code)), latency: s.latency.WithLabelValues(route)}
+	actual, _ := r.m.LoadOrStore(k, o)
+	return actual.(*routeObservers)
+}
+
+func (o *routeObservers) observe(took time.Duration) {
+	o.requests.Inc()
+	o.latency.Observe(took.Seconds())
 }
 
 // limitBody refuses bodies larger than the limit: at once when the length is

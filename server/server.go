@@ -74,13 +74,14 @@ type Server struct {
 	sessions *sessionCache
 	progress *progressCache
 
-	throttles   throttles
-	crossOrigin *http.CrossOriginProtection
-	streams     streamCounts
-	registry    *prometheus.Registry
-	requests    *prometheus.CounterVec
-	latency     *prometheus.HistogramVec
-	streamsOpen *prometheus.GaugeVec
+	throttles    throttles
+	crossOrigin  *http.CrossOriginProtection
+	streams      streamCounts
+	registry     *prometheus.Registry
+	requests     *prometheus.CounterVec
+	latency      *prometheus.HistogramVec
+	routeMetrics routeMetrics
+	streamsOpen  *prometheus.GaugeVec
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -166,6 +167,7 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		IdleTimeout:    120 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
+		ConnContext:    withRawConn,
 	}
 	srv.RegisterOnShutdown(s.Close)
 	return srv

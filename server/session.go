@@ -74,12 +74,12 @@ func (s *Server) loadSession(c *gin.Context) {
 		return
 	}
 	if token, ok := s.cookie(c, sessionCookie); ok && token != "" && len(token) <= 128 {
-		u, err := s.sessionUser(c.Request.Context(), token)
+		u, csrf, err := s.sessionUser(c.Request.Context(), token)
 		switch {
 		case err == nil:
 			c.Set(ctxUser, u)
 			c.Set(ctxToken, token)
-			c.Set(ctxCSRF, sessionCSRF(token))
+			c.Set(ctxCSRF, csrf)
 			c.Next()
 			return
 		case errors.Is(err, store.ErrExpired):
@@ -104,6 +104,7 @@ type sessionCache struct {
 
 type sessionEntry struct {
 	user    *store.User
+	csrf    string // sessionCSRF of the token, derived once
 	expires time.Time
 	fresh   time.Time // when this entry must be read again from the store
 }
@@ -112,7 +113,8 @@ const sessionCacheTTL = 5 * time.Second
 
 func newSessionCache() *sessionCache { return &sessionCache{entries: map[string]sessionEntry{}} }
 
-func (s *Server) sessionUser(ctx context.Context, token string) (*store.User, error) {
+// sessionUser returns the session's user and its CSRF token.
+func (s *Server) sessionUser(ctx context.Context, token string) (*store.User, string, error) {
 	key := string(auth.HashToken(token))
 	now := s.cfg.Now()
 	s.sessions.mu.RLock()
@@ -120,22 +122,23 @@ func (s *Server) sessionUser(ctx context.Context, token string) (*store.User, er
 	s.sessions.mu.RUnlock()
 	if ok && now.Before(e.fresh) {
 		if now.After(e.expires) {
-			return nil, store.ErrExpired
+			return nil, "", store.ErrExpired
 		}
-		return e.user, nil
+		return e.user, e.csrf, nil
 	}
 	u, expires, err := s.store.SessionUser(ctx, []byte(key), s.cfg.SessionIdle)
 	if err != nil {
 		s.forgetSession(key)
-		return nil, err
+		return nil, "", err
 	}
+	csrf := sessionCSRF(token)
 	s.sessions.mu.Lock()
 	if len(s.sessions.entries) > 50000 {
 		s.sessions.entries = map[string]sessionEntry{}
 	}
-	s.sessions.entries[key] = sessionEntry{user: u, expires: expires, fresh: now.Add(sessionCacheTTL)}
+	s.sessions.entries[key] = sessionEntry{user: u, csrf: csrf, expires: expires, fresh: now.Add(sessionCacheTTL)}
 	s.sessions.mu.Unlock()
-	return u, nil
+	return u, csrf, nil
 }
 
 func (s *Server) forgetSession(key string) {

@@ -74,8 +74,11 @@ func runServe(ctx context.Context, args []string, s Streams) error {
 	if err := m.ParseFlags(args, s.Stderr); err != nil {
 		return err
 	}
+	paceGC()
 	if m.Logger == nil {
-		m.Logger = newJSONLogger(s.Stdout, m.LogLevel)
+		logs := newLogBuffer(s.Stdout)
+		defer logs.Close()
+		m.Logger = slog.New(flushOnWarn{newJSONLogger(logs, m.LogLevel).Handler(), logs})
 	}
 	return m.Run(ctx)
 }
