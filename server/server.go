@@ -38,6 +38,9 @@ type Config struct {
 	Logger *slog.Logger
 	// SignupOpen lets visitors create accounts (the first is always allowed).
 	SignupOpen bool
+	// PublicURL is the address users reach the server at (for links handed
+	// over: invitations, resets, join links); empty: the request's host.
+	PublicURL string
 	// Watch makes pages reload when the course changes.
 	Watch bool
 	// SecureCookies marks cookies Secure even when the request did not come
@@ -209,6 +212,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.GET("/signup", s.signupPage)
 	r.POST("/signup", s.signup)
 	r.POST("/signout", s.signout)
+	s.accountRoutes(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, "This page does not exist", "The address may be mistyped, or the page was moved.")

@@ -200,15 +200,10 @@ func (s *Server) signupPage(c *gin.Context) {
 	s.render(c, http.StatusOK, "auth", p)
 }
 
-// signupAllowed: sign-up is open by configuration, and always for the very
-// first account (which becomes the admin).
-func (s *Server) signupAllowed(ctx context.Context) bool {
-	if s.cfg.SignupOpen {
-		return true
-	}
-	users, err := s.store.Users(ctx)
-	return err == nil && len(users) == 0
-}
+// signupAllowed: whether visitors may create accounts. The first admin
+// never comes from here (see links.go), and the store decides again inside
+// the transaction that creates the account.
+func (s *Server) signupAllowed(context.Context) bool { return s.cfg.SignupOpen }
 
 func (s *Server) authError(c *gin.Context, code int, d authData, msg string) {
 	d.Error = msg
@@ -269,6 +264,12 @@ func (s *Server) signin(c *gin.Context) {
 		s.authError(c, http.StatusUnauthorized, d, "The email or the password is not right.")
 		return
 	}
+	if !u.Active() {
+		// Said only to whoever knows the password.
+		fromAddr.Refund()
+		s.authError(c, http.StatusForbidden, d, "This account is deactivated. Ask an admin to reactivate it.")
+		return
+	}
 	// A success costs nothing: the address gets its attempt back and the
 	// account's failures from this address are forgotten.
 	fromAddr.Refund()
@@ -286,7 +287,8 @@ func (s *Server) signup(c *gin.Context) {
 		d.Email = d.Email[:300]
 	}
 	if !s.signupAllowed(c.Request.Context()) {
-		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an account.")
+		// Answered before hashing anything; the store decides again.
+		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an invitation.")
 		return
 	}
 	if _, ok, wait := s.throttles.signup.Take(clientIP(c)); !ok {
@@ -303,7 +305,11 @@ func (s *Server) signup(c *gin.Context) {
 		s.authError(c, http.StatusBadRequest, d, capitalize(err.Error())+".")
 		return
 	}
-	u, err := s.store.CreateUser(c.Request.Context(), strings.ToLower(email), hash)
+	u, err := s.store.SignUp(c.Request.Context(), strings.ToLower(email), hash, s.signupAllowed(c.Request.Context()))
+	if errors.Is(err, store.ErrSignupClosed) {
+		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an invitation.")
+		return
+	}
 	if errors.Is(err, store.ErrEmailTaken) {
 		s.authError(c, http.StatusConflict, d, "An account with this email already exists. Sign in instead.")
 		return

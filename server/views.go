@@ -28,14 +28,17 @@ type views struct {
 
 // pageFiles lists each page and the files it is built from.
 var pageFiles = map[string][]string{
-	"home":     {"layout.html", "home.html", "partials.html"},
-	"lesson":   {"layout.html", "lesson.html", "partials.html"},
-	"quiz":     {"layout.html", "quiz.html"},
-	"exercise": {"layout.html", "exercise.html", "result.html", "partials.html"},
-	"progress": {"layout.html", "progress.html", "partials.html"},
-	"cohort":   {"layout.html", "cohort.html", "partials.html"},
-	"auth":     {"layout.html", "auth.html"},
-	"error":    {"layout.html", "error.html"},
+	"home":        {"layout.html", "home.html", "partials.html"},
+	"lesson":      {"layout.html", "lesson.html", "partials.html"},
+	"quiz":        {"layout.html", "quiz.html"},
+	"exercise":    {"layout.html", "exercise.html", "result.html", "partials.html"},
+	"progress":    {"layout.html", "progress.html", "partials.html"},
+	"cohort":      {"layout.html", "cohort.html", "partials.html"},
+	"auth":        {"layout.html", "auth.html"},
+	"account":     {"layout.html", "account.html"},
+	"link":        {"layout.html", "link.html"},
+	"admin_users": {"layout.html", "admin_users.html"},
+	"error":       {"layout.html", "error.html"},
 }
 
 func loadViews(assets *web.Assets) (*views, error) {
@@ -51,6 +54,7 @@ func loadViews(assets *web.Assets) (*views, error) {
 		},
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"when": func(t time.Time) string { return t.Local().Format("2 Jan 15:04") },
+		"list": func(s ...string) []string { return s },
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for name, files := range pageFiles {

@@ -53,7 +53,10 @@ type Main struct {
 	// detailed /readyz; MetricsToken opens them on the main one.
 	MetricsAddr  string
 	MetricsToken string
-	LogLevel     string
+	// PublicURL is the address users reach the server at, for the links it
+	// hands out; empty: the address each request came to.
+	PublicURL string
+	LogLevel  string
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
@@ -106,7 +109,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.Course, "course", env("COLDSTART_COURSE", ""), "course directory; empty serves the built-in course (COLDSTART_COURSE)")
 	watchDefault, _ := strconv.ParseBool(env("COLDSTART_WATCH", "false"))
 	fs.BoolVar(&m.Watch, "watch", watchDefault, "reload the course directory when its files change, and reload open pages (COLDSTART_WATCH)")
-	fs.StringVar(&m.Signup, "signup", env("COLDSTART_SIGNUP", "open"), "open: anyone may create an account; closed: only the first account (COLDSTART_SIGNUP)")
+	fs.StringVar(&m.Signup, "signup", env("COLDSTART_SIGNUP", "open"), "open: visitors may create student accounts; closed: accounts only by invitation (COLDSTART_SIGNUP)")
 	workers, _ := strconv.Atoi(env("COLDSTART_WORKERS", "0"))
 	fs.IntVar(&m.Workers, "workers", workers, "gradings run at the same time; 0 means one per CPU core (COLDSTART_WORKERS)")
 	timeout, err := time.ParseDuration(env("COLDSTART_GRADING_TIMEOUT", "60s"))
@@ -128,6 +131,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.BackupDir, "backup-dir", env("COLDSTART_BACKUP_DIR", ""), "directory for scheduled backups; empty: backups/ beside the database (COLDSTART_BACKUP_DIR)")
 	keep, _ := strconv.Atoi(env("COLDSTART_BACKUP_KEEP", "7"))
 	fs.IntVar(&m.BackupKeep, "backup-keep", keep, "scheduled backups to keep; older ones are removed (COLDSTART_BACKUP_KEEP)")
+	fs.StringVar(&m.PublicURL, "public-url", env("COLDSTART_PUBLIC_URL", ""), "address users reach the server at, e.g. https://course.example.com, for invitation, reset and sign-in links (COLDSTART_PUBLIC_URL)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -162,6 +166,13 @@ func (m *Main) validate() error {
 	}
 	if m.BackupKeep < 1 || m.BackupKeep > 1000 {
 		return fmt.Errorf("--backup-keep must be between 1 and 1000, not %d", m.BackupKeep)
+	}
+	if m.PublicURL != "" {
+		u, err := publicURL(m.PublicURL)
+		if err != nil {
+			return err
+		}
+		m.PublicURL = u
 	}
 	if m.Watch && m.Course == "" {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
@@ -297,7 +308,7 @@ func (m *Main) Run(ctx context.Context) error {
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
-		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry})
+		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry, PublicURL: m.PublicURL})
 	if err != nil {
 		return err
 	}
@@ -318,6 +329,9 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { _ = ops.Serve(opsLn) }()
 		defer ops.Close()
 		logger.Info("serving metrics", slog.String("addr", opsLn.Addr().String()))
+	}
+	if err := m.logSetupLink(ctx, st, ln.Addr().String(), logger); err != nil {
+		logger.Error("make the setup link", slog.Any("err", err))
 	}
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()

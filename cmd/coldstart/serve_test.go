@@ -78,6 +78,9 @@ func TestServeFlags(t *testing.T) {
 		{"BackupsTooOften", []string{"--backup-every", "10s"}, nil, false},
 		{"BackupsNegative", []string{"--backup-every", "-1h"}, nil, false},
 		{"BackupKeepZero", []string{"--backup-every", "1h", "--backup-keep", "0"}, nil, false},
+		{"PublicURL", []string{"--public-url", "https://course.example.com/"}, nil, true},
+		{"PublicURLFromEnv", nil, map[string]string{"COLDSTART_PUBLIC_URL": "http://10.0.0.5:8080"}, true},
+		{"BadPublicURL", []string{"--public-url", "course.example.com"}, nil, false},
 		{"BadBackupEnv", nil, map[string]string{"COLDSTART_BACKUP_EVERY": "daily"}, false},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,27 @@
+package server
+
+import (
+	"github.com/gin-gonic/gin"
+
+	"coldstart/server/store"
+)
+
+// accountRoutes registers the pages of accounts: the user's own account,
+// one-time links, and the admin's account list.
+func (s *Server) accountRoutes(r *gin.Engine) {
+	r.GET("/account", s.requireUser, s.accountPage)
+	r.POST("/account/password", s.requireUser, s.changePassword)
+	r.POST("/account/sign-out-everywhere", s.requireUser, s.signOutEverywhere)
+
+	for _, kind := range []store.LinkKind{store.LinkInvite, store.LinkReset, store.LinkSetup} {
+		r.GET(linkPath(kind, ":token"), s.linkPage(kind))
+		r.POST(linkPath(kind, ":token"), s.useLink(kind))
+	}
+
+	admin := r.Group("/admin", s.requireUser, s.requireAdmin)
+	admin.GET("/users", s.adminUsers)
+	admin.POST("/users", s.inviteUser)
+	admin.POST("/users/:id/deactivate", s.setActive(false))
+	admin.POST("/users/:id/reactivate", s.setActive(true))
+	admin.POST("/users/:id/reset-link", s.resetLink)
+}
