@@ -25,3 +25,10 @@ func (s *Server) accountRoutes(r *gin.Engine) {
 	admin.POST("/users/:id/reactivate", s.setActive(true))
 	admin.POST("/users/:id/reset-link", s.resetLink)
 }
+
+// cohortRoutes registers the instructors' pages beyond the cohort table.
+func (s *Server) cohortRoutes(r *gin.Engine) {
+	teach := r.Group("/cohort", s.requireUser, s.requireTeacher)
+	teach.GET("/gradebook.csv", s.gradebookCSV)
+	teach.GET("/gradebook.json", s.gradebookJSON)
+}

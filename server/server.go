@@ -213,6 +213,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.POST("/signup", s.signup)
 	r.POST("/signout", s.signout)
 	s.accountRoutes(r)
+	s.cohortRoutes(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, "This page does not exist", "The address may be mistyped, or the page was moved.")
