@@ -38,6 +38,9 @@ func (s *Server) linkURL(c *gin.Context, kind store.LinkKind, token string) stri
 		}
 		base = scheme + "://" + c.Request.Host
 	}
+	if kind == "" {
+		return base
+	}
 	return base + linkPath(kind, token)
 }
 
@@ -90,14 +93,15 @@ func (s *Server) useLink(kind store.LinkKind) gin.HandlerFunc {
 			return
 		}
 		ctx := c.Request.Context()
-		if _, ok, wait := s.throttles.signup.Take(clientIP(c)); !ok {
-			s.fail(c, http.StatusTooManyRequests, "Too many tries", "Try again in "+waitText(wait)+".")
-			return
-		}
 		hashed := auth.HashToken(token)
 		l, err := s.store.PeekLink(ctx, hashed, kind)
 		if err != nil {
 			s.failWith(c, err)
+			return
+		}
+		// Tokens cannot be guessed; the limit bounds the hashing work.
+		if _, ok, wait := s.throttles.signup.Take(clientIP(c)); !ok {
+			s.fail(c, http.StatusTooManyRequests, "Too many tries", "Try again in "+waitText(wait)+".")
 			return
 		}
 		d := linkData{Kind: kind, User: l.User, Email: c.PostForm("email"), Name: c.PostForm("name")}

@@ -24,6 +24,8 @@ func (s *Server) accountRoutes(r *gin.Engine) {
 	admin.POST("/users/:id/deactivate", s.setActive(false))
 	admin.POST("/users/:id/reactivate", s.setActive(true))
 	admin.POST("/users/:id/reset-link", s.resetLink)
+	admin.GET("/audit", s.auditPage)
+	admin.GET("/audit.csv", s.auditCSV)
 }
 
 // cohortRoutes registers the instructors' pages beyond the cohort table.
@@ -31,4 +33,14 @@ func (s *Server) cohortRoutes(r *gin.Engine) {
 	teach := r.Group("/cohort", s.requireUser, s.requireTeacher)
 	teach.GET("/gradebook.csv", s.gradebookCSV)
 	teach.GET("/gradebook.json", s.gradebookJSON)
+	teach.GET("/groups", s.groupsPage)
+	teach.POST("/groups", s.createGroup)
+	teach.GET("/groups/:id", s.groupPage)
+	teach.POST("/groups/:id/deadlines", s.setDeadlines)
+	teach.POST("/groups/:id/extensions", s.grantExtension)
+	teach.GET("/students/:id", s.studentPage)
+	teach.GET("/attempts/:id", s.attemptPage)
+
+	r.GET("/join/:token", s.requireUser, s.joinPage)
+	r.POST("/join/:token", s.requireUser, s.joinGroup)
 }

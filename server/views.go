@@ -38,6 +38,12 @@ var pageFiles = map[string][]string{
 	"account":     {"layout.html", "account.html"},
 	"link":        {"layout.html", "link.html"},
 	"admin_users": {"layout.html", "admin_users.html"},
+	"groups":      {"layout.html", "groups.html"},
+	"group":       {"layout.html", "group.html"},
+	"join":        {"layout.html", "join.html"},
+	"student":     {"layout.html", "student.html"},
+	"attempt":     {"layout.html", "attempt.html"},
+	"audit":       {"layout.html", "audit.html"},
 	"error":       {"layout.html", "error.html"},
 }
 
@@ -55,6 +61,13 @@ func loadViews(assets *web.Assets) (*views, error) {
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"when": func(t time.Time) string { return t.Local().Format("2 Jan 15:04") },
 		"list": func(s ...string) []string { return s },
+		"formdate": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02T15:04")
+		},
+		"utcdate": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for name, files := range pageFiles {
