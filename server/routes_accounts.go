@@ -18,6 +18,9 @@ func (s *Server) accountRoutes(r *gin.Engine) {
 		r.POST(linkPath(kind, ":token"), s.useLink(kind))
 	}
 
+	r.GET("/auth/oidc/login", s.requireOIDC, s.oidcLogin)
+	r.GET("/auth/oidc/callback", s.requireOIDC, s.oidcCallback)
+
 	admin := r.Group("/admin", s.requireUser, s.requireAdmin)
 	admin.GET("/users", s.adminUsers)
 	admin.POST("/users", s.inviteUser)

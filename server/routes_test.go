@@ -91,6 +91,8 @@ func TestRoutesAndRoles(t *testing.T) {
 		{"POST", "/reset/:token", "/reset/unknowntoken", nil, [4]int{410, 410, 410, 410}},
 		{"GET", "/setup/:token", "/setup/unknowntoken", nil, [4]int{410, 410, 410, 410}},
 		{"POST", "/setup/:token", "/setup/unknowntoken", nil, [4]int{410, 410, 410, 410}},
+		{"GET", "/auth/oidc/login", "/auth/oidc/login", nil, [4]int{404, 404, 404, 404}}, // this server has no single sign-on
+		{"GET", "/auth/oidc/callback", "/auth/oidc/callback", nil, [4]int{404, 404, 404, 404}},
 		{"GET", "/admin/users", "/admin/users", nil, adminGet},
 		{"POST", "/admin/users", "/admin/users", url.Values{"email": {""}}, [4]int{401, 403, 403, 400}},
 		{"POST", "/admin/users/:id/deactivate", "/admin/users/" + id + "/deactivate", nil, [4]int{401, 403, 403, 303}},

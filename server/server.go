@@ -41,6 +41,12 @@ type Config struct {
 	// PublicURL is the address users reach the server at (for links handed
 	// over: invitations, resets, join links); empty: the request's host.
 	PublicURL string
+	// OIDC, when set, offers single sign-on through an OpenID Connect
+	// provider at /auth/oidc/login.
+	OIDC *OIDCConfig
+	// NoPasswordLogin turns email and password sign-in (and sign-up) off,
+	// for servers where everyone signs in through OIDC.
+	NoPasswordLogin bool
 	// Watch makes pages reload when the course changes.
 	Watch bool
 	// SecureCookies marks cookies Secure even when the request did not come
@@ -78,6 +84,7 @@ type Server struct {
 	progress *progressCache
 
 	throttles   throttles
+	oidc        *oidcFlow
 	crossOrigin *http.CrossOriginProtection
 	streams     streamCounts
 	registry    *prometheus.Registry
@@ -125,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 		views: v, assets: assets, sessions: newSessionCache(), progress: newProgressCache(),
 		throttles: newThrottles(cfg.Now), crossOrigin: http.NewCrossOriginProtection(),
 		registry: cfg.Registry, closing: make(chan struct{})}
+	if cfg.OIDC != nil {
+		s.oidc = &oidcFlow{cfg: cfg.OIDC}
+	}
 	if cfg.Pool != nil {
 		cfg.Pool.OnFinish(s.progress.forget)
 		s.hub = cfg.Pool.Hub()

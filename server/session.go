@@ -174,6 +174,20 @@ type authData struct {
 	Email  string
 	Next   string
 	Error  string
+	// OIDC names the identity provider of the "Sign in with" button; empty
+	// without single sign-on.
+	OIDC string
+	// Passwords: email and password sign-in is on.
+	Passwords bool
+}
+
+// withLogins fills in which ways of signing in the server offers.
+func (s *Server) withLogins(d authData) authData {
+	if s.oidc != nil {
+		d.OIDC = s.oidcName()
+	}
+	d.Passwords = !s.cfg.NoPasswordLogin
+	return d
 }
 
 func (s *Server) signinPage(c *gin.Context) {
@@ -181,10 +195,13 @@ func (s *Server) signinPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return
 	}
-	p := s.newPage(c, "Sign in", authData{Next: safeNext(c.Query("next"))})
+	p := s.newPage(c, "Sign in", s.withLogins(authData{Next: safeNext(c.Query("next"))}))
 	p.Nav = "signin"
 	if c.Query("expired") != "" {
 		p.Flash = "Your session has expired. Please sign in again."
+	}
+	if c.Query("everywhere") != "" {
+		p.Flash = "You were signed out on every device."
 	}
 	s.render(c, http.StatusOK, "auth", p)
 }
@@ -194,7 +211,7 @@ func (s *Server) signupPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	p := s.newPage(c, "Sign up", authData{Signup: true, Next: safeNext(c.Query("next"))})
+	p := s.newPage(c, "Sign up", s.withLogins(authData{Signup: true, Next: safeNext(c.Query("next"))}))
 	p.Nav = "signup"
 	p.SignupOpen = s.signupAllowed(c.Request.Context())
 	s.render(c, http.StatusOK, "auth", p)
@@ -203,7 +220,9 @@ func (s *Server) signupPage(c *gin.Context) {
 // signupAllowed: whether visitors may create accounts. The first admin
 // never comes from here (see links.go), and the store decides again inside
 // the transaction that creates the account.
-func (s *Server) signupAllowed(context.Context) bool { return s.cfg.SignupOpen }
+func (s *Server) signupAllowed(context.Context) bool {
+	return s.cfg.SignupOpen && !s.cfg.NoPasswordLogin
+}
 
 func (s *Server) authError(c *gin.Context, code int, d authData, msg string) {
 	d.Error = msg
@@ -211,7 +230,7 @@ func (s *Server) authError(c *gin.Context, code int, d authData, msg string) {
 	if d.Signup {
 		title = "Sign up"
 	}
-	p := s.newPage(c, title, d)
+	p := s.newPage(c, title, s.withLogins(d))
 	if d.Signup {
 		p.SignupOpen = s.signupAllowed(c.Request.Context())
 	}
@@ -231,6 +250,10 @@ func (s *Server) signin(c *gin.Context) {
 	d := authData{Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
 	if len(d.Email) > auth.MaxEmail {
 		d.Email = d.Email[:auth.MaxEmail]
+	}
+	if s.cfg.NoPasswordLogin {
+		s.authError(c, http.StatusForbidden, d, "This server signs in only through "+s.oidcName()+".")
+		return
 	}
 	email := strings.ToLower(strings.TrimSpace(d.Email))
 	password := c.PostForm("password")

@@ -130,7 +130,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func (s *Server) newPage(c *gin.Context, title string, data any) *page {
 	course := s.course.Course()
 	p := &page{Title: title, Course: course, User: currentUser(c), CSRF: csrfToken(c), Data: data,
-		SignupOpen: s.cfg.SignupOpen, Watch: s.cfg.Watch}
+		SignupOpen: s.cfg.SignupOpen && !s.cfg.NoPasswordLogin, Watch: s.cfg.Watch}
 	if course != nil {
 		p.CourseTitle = course.Title
 	}

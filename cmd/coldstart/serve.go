@@ -56,7 +56,12 @@ type Main struct {
 	// PublicURL is the address users reach the server at, for the links it
 	// hands out; empty: the address each request came to.
 	PublicURL string
-	LogLevel  string
+	// OIDC* configure single sign-on; PasswordLogin false leaves only it.
+	OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCName string
+	OIDCAllowedDomains                                   []string
+	OIDCInstructorGroup, OIDCAdminGroup                  string
+	PasswordLogin                                        bool
+	LogLevel                                             string
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
@@ -132,6 +137,16 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	keep, _ := strconv.Atoi(env("COLDSTART_BACKUP_KEEP", "7"))
 	fs.IntVar(&m.BackupKeep, "backup-keep", keep, "scheduled backups to keep; older ones are removed (COLDSTART_BACKUP_KEEP)")
 	fs.StringVar(&m.PublicURL, "public-url", env("COLDSTART_PUBLIC_URL", ""), "address users reach the server at, e.g. https://course.example.com, for invitation, reset and sign-in links (COLDSTART_PUBLIC_URL)")
+	fs.StringVar(&m.OIDCIssuer, "oidc-issuer", env("COLDSTART_OIDC_ISSUER", ""), "OpenID Connect issuer URL for single sign-on, e.g. https://login.example.com (COLDSTART_OIDC_ISSUER)")
+	fs.StringVar(&m.OIDCClientID, "oidc-client-id", env("COLDSTART_OIDC_CLIENT_ID", ""), "client ID registered at the provider (COLDSTART_OIDC_CLIENT_ID)")
+	fs.StringVar(&m.OIDCClientSecret, "oidc-client-secret", env("COLDSTART_OIDC_CLIENT_SECRET", ""), "client secret; prefer the environment variable (COLDSTART_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&m.OIDCName, "oidc-name", env("COLDSTART_OIDC_NAME", ""), "what the sign-in button says after \"Sign in with\" (COLDSTART_OIDC_NAME)")
+	domains := env("COLDSTART_OIDC_ALLOWED_DOMAINS", "")
+	fs.StringVar(&domains, "oidc-allowed-domains", domains, "comma-separated email domains let in through single sign-on; empty lets every verified email in (COLDSTART_OIDC_ALLOWED_DOMAINS)")
+	fs.StringVar(&m.OIDCInstructorGroup, "oidc-instructor-group", env("COLDSTART_OIDC_INSTRUCTOR_GROUP", ""), "members of this group (groups claim) become instructors (COLDSTART_OIDC_INSTRUCTOR_GROUP)")
+	fs.StringVar(&m.OIDCAdminGroup, "oidc-admin-group", env("COLDSTART_OIDC_ADMIN_GROUP", ""), "members of this group (groups claim) become admins (COLDSTART_OIDC_ADMIN_GROUP)")
+	passwords, _ := strconv.ParseBool(env("COLDSTART_PASSWORD_LOGIN", "true"))
+	fs.BoolVar(&m.PasswordLogin, "password-login", passwords, "allow email and password sign-in; false for servers where everyone uses single sign-on (COLDSTART_PASSWORD_LOGIN)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -145,6 +160,11 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	if m.TrustedProxies, err = parseProxies(proxies); err != nil {
 		return err
+	}
+	for _, d := range strings.Split(domains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			m.OIDCAllowedDomains = append(m.OIDCAllowedDomains, d)
+		}
 	}
 	return m.validate()
 }
@@ -173,6 +193,9 @@ func (m *Main) validate() error {
 			return err
 		}
 		m.PublicURL = u
+	}
+	if err := m.validateOIDC(); err != nil {
+		return err
 	}
 	if m.Watch && m.Course == "" {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
@@ -308,7 +331,8 @@ func (m *Main) Run(ctx context.Context) error {
 	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
-		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry, PublicURL: m.PublicURL})
+		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry, PublicURL: m.PublicURL,
+		OIDC: m.oidcConfig(), NoPasswordLogin: !m.PasswordLogin && m.OIDCIssuer != ""})
 	if err != nil {
 		return err
 	}
