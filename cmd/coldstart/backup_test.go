@@ -210,6 +210,7 @@ func TestBackupRestoreBadInput(t *testing.T) {
 		{"BackupMissingDB", []string{"backup", "--db", filepath.Join(dir, "nope.db"), filepath.Join(dir, "b1.db")}, 1, "no such file"},
 		{"BackupNotSQLite", []string{"backup", "--db", notDB, filepath.Join(dir, "b2.db")}, 1, "not a readable SQLite database"},
 		{"BackupOutExists", []string{"backup", "--db", db, existing}, 1, "already exists"},
+		{"BackupOutDirMissing", []string{"backup", "--db", db, filepath.Join(dir, "no-such-dir", "b3.db")}, 1, "does not exist; create it first"},
 		{"RestoreNoIn", []string{"restore", "--db", db}, 2, "exactly one argument"},
 		{"RestoreMissingIn", []string{"restore", "--db", db, filepath.Join(dir, "nope.db")}, 1, "no such file"},
 		{"RestoreNotColdstart", []string{"restore", "--db", db, foreign}, 1, "not a coldstart database"},

@@ -171,6 +171,7 @@ func TestAlertRules(t *testing.T) {
 	exported := names{}
 	grading.New(nil, nil, nil, grading.NewHub(), grading.Options{Registerer: exported})
 	newLabMetrics(exported)
+	newContainerMetrics(exported)
 	exported.MustRegister(engineUpGauge(func(context.Context) error { return nil }))
 	// The web server's own metrics, as a scrape shows them.
 	base, _ := startServer(t, &Main{Grader: &slowGrader{}, MetricsToken: "scrape-secret"})

@@ -40,6 +40,34 @@ func (m *labMetrics) observe(b sandbox.LabBuild, took time.Duration, err error) 
 	m.duration.Observe(took.Seconds())
 }
 
+// containerMetrics count the grading containers the engine creates and
+// starts, and how long each start takes: a start far slower than usual is
+// the sign of an overloaded engine.
+type containerMetrics struct {
+	starts  *prometheus.CounterVec
+	latency prometheus.Histogram
+}
+
+func newContainerMetrics(reg prometheus.Registerer) *containerMetrics {
+	m := &containerMetrics{
+		starts: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "coldstart_container_starts_total",
+			Help: "Grading containers created and started, by result: started, or failed (the engine refused or timed out)."}, []string{"result"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "coldstart_container_start_seconds",
+			Help: "Time from asking the engine for a grading container until its process runs.", Buckets: []float64{.05, .1, .25, .5, 1, 2, 4, 8, 16}}),
+	}
+	reg.MustRegister(m.starts, m.latency)
+	return m
+}
+
+func (m *containerMetrics) observe(took time.Duration, err error) {
+	if err != nil {
+		m.starts.WithLabelValues("failed").Inc()
+		return
+	}
+	m.starts.WithLabelValues("started").Inc()
+	m.latency.Observe(took.Seconds())
+}
+
 // engineUpGauge reports at each scrape whether the container engine
 // answers: 1 when it does, 0 when it does not (or is still connecting).
 func engineUpGauge(ready func(context.Context) error) prometheus.GaugeFunc {

@@ -302,6 +302,7 @@ func (m *Main) Run(ctx context.Context) error {
 	g := m.Grader
 	if g == nil {
 		sandbox.ObserveLabBuilds(newLabMetrics(registry).observe)
+		sandbox.ObserveContainerStarts(newContainerMetrics(registry).observe)
 		// Connecting to the container engine takes a moment; the server
 		// starts serving at once and gradings wait for the connection.
 		lg := newLazyGrader(grader.NewEngine(nil, logger, kinds.All()...))

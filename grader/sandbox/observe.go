@@ -23,3 +23,22 @@ func reportLabBuild(b LabBuild, start time.Time, err error) {
 		(*f)(b, time.Since(start), err)
 	}
 }
+
+var containerStartObserver atomic.Pointer[func(time.Duration, error)]
+
+// ObserveContainerStarts sets a function told of every grading container
+// the sandbox creates and starts: how long the engine took, and its error
+// when it refused. nil stops the reports.
+func ObserveContainerStarts(f func(took time.Duration, err error)) {
+	if f == nil {
+		containerStartObserver.Store(nil)
+		return
+	}
+	containerStartObserver.Store(&f)
+}
+
+func reportContainerStart(start time.Time, err error) {
+	if f := containerStartObserver.Load(); f != nil {
+		(*f)(time.Since(start), err)
+	}
+}

@@ -3,6 +3,7 @@ package sandbox_test
 import (
 	"context"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +18,15 @@ func TestScopeRunsContainersOnInternalNetworkAndCleansUp(t *testing.T) {
 	if _, err := sb.LabImage(ctx); err != nil {
 		t.Fatal(err)
 	}
+	var started, refused atomic.Int32
+	sandbox.ObserveContainerStarts(func(took time.Duration, err error) {
+		if err != nil {
+			refused.Add(1)
+		} else if took > 0 {
+			started.Add(1)
+		}
+	})
+	defer sandbox.ObserveContainerStarts(nil)
 	sc := sb.Scope("scope-test")
 	nw, err := sc.Network(ctx, sandbox.NetworkSpec{Subnet: "10.231.0.0/28", Gateway: "10.231.0.1",
 		Aux: map[string]string{"dns": "10.231.0.2", "future": "10.231.0.3"}})
@@ -43,6 +53,10 @@ func TestScopeRunsContainersOnInternalNetworkAndCleansUp(t *testing.T) {
 	_, err = sc.Start(ctx, sandbox.ContainerSpec{Name: "eni", Cmd: []string{"pause"}, Networks: []string{nw.Name}, MemoryMB: 16})
 	if err == nil || !strings.Contains(err.Error(), "no available IPv4 addresses") {
 		t.Errorf("12th container: got %v, want the engine's no-address error", err)
+	}
+	// The metrics see every start the engine made and the one it refused.
+	if started.Load() != 11 || refused.Load() != 1 {
+		t.Errorf("observed %d container starts and %d refusals, want 11 and 1", started.Load(), refused.Load())
 	}
 	if err := sc.Close(ctx); err != nil {
 		t.Fatal(err)

@@ -178,7 +178,9 @@ func (sc *Scope) Start(ctx context.Context, spec ContainerSpec) (*Container, err
 			}
 		},
 	}
+	began := time.Now()
 	tc, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{ContainerRequest: req, Started: true})
+	reportContainerStart(began, err)
 	if tc != nil {
 		c := &Container{Name: spec.Name, ID: tc.GetContainerID(), tc: tc, sb: sc.sb}
 		sc.mu.Lock()

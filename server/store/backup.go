@@ -55,6 +55,9 @@ func backupFrom(ctx context.Context, db *sql.DB, dst string) (*BackupReport, err
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("backup to %s: %w", dst, err)
 	}
+	if fi, err := os.Stat(filepath.Dir(dst)); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("backup to %s: the directory %s does not exist; create it first or choose another place", dst, filepath.Dir(dst))
+	}
 	tmp := dst + ".partial"
 	_ = os.Remove(tmp) // what an interrupted backup left
 	if _, err := db.ExecContext(ctx, `VACUUM INTO ?`, tmp); err != nil {
