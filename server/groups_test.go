@@ -82,6 +82,11 @@ func TestGroupsDeadlinesAndAttemptReview(t *testing.T) {
 			t.Fatalf("the review page has an editor or a submit form (%s)", editor)
 		}
 	}
+	resp, body = teacher.get("/cohort/attempts/" + itoa(attempts[1].ID))
+	expect(t, resp, body, 200, "Verdict: <strong>fail, score 50%", "Every cell is right", "Cloud Run scales to zero")
+	resp, body = teacher.get("/cohort/analytics")
+	expect(t, resp, body, 200, "Fill in a tiny grid", "Checks that fail most", "Every cell is right", "<dt>Pass rate</dt><dd>100% (1)</dd>",
+		"<dt>Median attempts to pass</dt><dd>2</dd>", "<dt>Median time to pass</dt><dd>22.0 hours</dd>")
 	resp, body = student.get("/cohort/attempts/" + itoa(attempts[0].ID))
 	expect(t, resp, body, 403)
 	resp, body = teacher.get("/cohort/attempts/999999")

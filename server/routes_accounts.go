@@ -43,6 +43,7 @@ func (s *Server) cohortRoutes(r *gin.Engine) {
 	teach.POST("/groups/:id/extensions", s.grantExtension)
 	teach.GET("/students/:id", s.studentPage)
 	teach.GET("/attempts/:id", s.attemptPage)
+	teach.GET("/analytics", s.analyticsPage)
 
 	r.GET("/join/:token", s.requireUser, s.joinPage)
 	r.POST("/join/:token", s.requireUser, s.joinGroup)

@@ -109,6 +109,7 @@ func TestRoutesAndRoles(t *testing.T) {
 		{"POST", "/cohort/groups/:id/extensions", "/cohort/groups/" + gid + "/extensions", url.Values{"user": {"x"}}, [4]int{401, 403, 400, 400}},
 		{"GET", "/cohort/students/:id", "/cohort/students/" + id, nil, teacherGet},
 		{"GET", "/cohort/attempts/:id", "/cohort/attempts/" + subID, nil, teacherGet},
+		{"GET", "/cohort/analytics", "/cohort/analytics", nil, teacherGet},
 		{"GET", "/join/:token", "/join/routesjoin", nil, [4]int{303, 200, 200, 200}},
 		{"POST", "/join/:token", "/join/routesjoin", nil, [4]int{401, 303, 303, 303}},
 		{"POST", "/account/sign-out-everywhere", "/account/sign-out-everywhere", nil, [4]int{401, 303, 303, 303}}, // last: it ends the sessions

@@ -44,6 +44,7 @@ var pageFiles = map[string][]string{
 	"student":     {"layout.html", "student.html"},
 	"attempt":     {"layout.html", "attempt.html"},
 	"audit":       {"layout.html", "audit.html"},
+	"analytics":   {"layout.html", "analytics.html"},
 	"error":       {"layout.html", "error.html"},
 }
 
@@ -68,6 +69,15 @@ func loadViews(assets *web.Assets) (*views, error) {
 			return t.UTC().Format("2006-01-02T15:04")
 		},
 		"utcdate": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		"duration": func(d time.Duration) string {
+			switch {
+			case d >= 48*time.Hour:
+				return fmt.Sprintf("%.1f days", d.Hours()/24)
+			case d >= time.Hour:
+				return fmt.Sprintf("%.1f hours", d.Hours())
+			}
+			return fmt.Sprintf("%.0f minutes", d.Minutes())
+		},
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for name, files := range pageFiles {
