@@ -187,7 +187,11 @@ func setName(t *testing.T, h *harness, id int64, name string) {
 	if err := h.store.Reinvite(context.Background(), store.Actor{}, id, tok); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := h.store.UseLink(context.Background(), tok, store.LinkInvite, []byte("x"), store.NewAccount{Name: name}); err != nil {
+	hash, err := auth.HashPassword(testPassword) // the password stays the one tests sign in with
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.store.UseLink(context.Background(), tok, store.LinkInvite, hash, store.NewAccount{Name: name}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -18,6 +18,10 @@ func (s *Server) accountRoutes(r *gin.Engine) {
 		r.POST(linkPath(kind, ":token"), s.useLink(kind))
 	}
 
+	r.GET("/certificate", s.requireUser, s.myCertificate)
+	r.POST("/certificate", s.requireUser, s.issueCertificate)
+	r.GET("/certificates/:code", s.certificatePage)
+
 	r.GET("/auth/oidc/login", s.requireOIDC, s.oidcLogin)
 	r.GET("/auth/oidc/callback", s.requireOIDC, s.oidcCallback)
 

@@ -91,6 +91,9 @@ func TestRoutesAndRoles(t *testing.T) {
 		{"POST", "/reset/:token", "/reset/unknowntoken", nil, [4]int{410, 410, 410, 410}},
 		{"GET", "/setup/:token", "/setup/unknowntoken", nil, [4]int{410, 410, 410, 410}},
 		{"POST", "/setup/:token", "/setup/unknowntoken", nil, [4]int{410, 410, 410, 410}},
+		{"GET", "/certificate", "/certificate", nil, [4]int{303, 200, 200, 200}},
+		{"POST", "/certificate", "/certificate", nil, [4]int{401, 403, 403, 403}}, // nobody here has completed the course
+		{"GET", "/certificates/:code", "/certificates/unknowncode", nil, [4]int{404, 404, 404, 404}},
 		{"GET", "/auth/oidc/login", "/auth/oidc/login", nil, [4]int{404, 404, 404, 404}}, // this server has no single sign-on
 		{"GET", "/auth/oidc/callback", "/auth/oidc/callback", nil, [4]int{404, 404, 404, 404}},
 		{"GET", "/admin/users", "/admin/users", nil, adminGet},

@@ -45,6 +45,7 @@ var pageFiles = map[string][]string{
 	"attempt":     {"layout.html", "attempt.html"},
 	"audit":       {"layout.html", "audit.html"},
 	"analytics":   {"layout.html", "analytics.html"},
+	"certificate": {"layout.html", "certificate.html"},
 	"error":       {"layout.html", "error.html"},
 }
 
