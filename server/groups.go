@@ -235,3 +235,20 @@ func (s *Server) joinGroup(c *gin.Context) {
 	s.logger.InfoContext(c.Request.Context(), "joined group", slog.Int64("user", u.ID), slog.Int64("group", g.ID))
 	c.Redirect(http.StatusSeeOther, "/")
 }
+
+// withDue adds the signed-in user's due dates to a page that shows
+// exercises; users in no group have none (extensions are granted to
+// members of a group).
+func (s *Server) withDue(c *gin.Context, p *page) *page {
+	u := currentUser(c)
+	if u == nil || u.GroupID == 0 {
+		return p
+	}
+	due, err := s.store.DueDates(c.Request.Context(), u.ID)
+	if err != nil {
+		s.logger.ErrorContext(c.Request.Context(), "read due dates", slog.Any("err", err))
+		return p
+	}
+	p.Due = due
+	return p
+}

@@ -58,6 +58,10 @@ func TestGroupsDeadlinesAndAttemptReview(t *testing.T) {
 	if u.GroupID == 0 {
 		t.Fatal("the student is in no group after joining")
 	}
+	for _, path := range []string{"/", "/exercises/tiny-grid"} {
+		resp, body := student.get(path)
+		expect(t, resp, body, 200, `<span class="due">due 1 May 2026 12:00 UTC</span>`)
+	}
 	due, _ := h.store.DueDates(ctx, u.ID)
 	if want := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC); !due["tiny-grid"].Equal(want) {
 		t.Fatalf("due dates %v, want tiny-grid at %v", due, want)

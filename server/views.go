@@ -70,6 +70,13 @@ func loadViews(assets *web.Assets) (*views, error) {
 			return t.UTC().Format("2006-01-02T15:04")
 		},
 		"utcdate": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		// dueOf is an exercise's due date in words, or "" without one.
+		"dueOf": func(due map[string]time.Time, id string) string {
+			if t, ok := due[id]; ok {
+				return t.UTC().Format("2 Jan 2006 15:04 UTC")
+			}
+			return ""
+		},
 		"duration": func(d time.Duration) string {
 			switch {
 			case d >= 48*time.Hour:
@@ -132,7 +139,9 @@ type page struct {
 	Flash       string
 	SignupOpen  bool
 	Watch       bool
-	Data        any
+	// Due holds the signed-in student's due dates by exercise (see withDue).
+	Due  map[string]time.Time
+	Data any
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
