@@ -24,6 +24,9 @@ func parseFormDate(v string) (time.Time, error) {
 	}
 	t, err := time.ParseInLocation(formDate, v, time.UTC)
 	if err != nil {
+		t, err = time.ParseInLocation(formDate+":05", v, time.UTC) // browsers add seconds when set
+	}
+	if err != nil {
 		if t, err = time.ParseInLocation("2006-01-02", v, time.UTC); err == nil {
 			return t.Add(24*time.Hour - time.Minute), nil // a day means its end
 		}
