@@ -60,7 +60,7 @@ func (s *Server) renderAdminUsers(c *gin.Context, code int, d adminUsersData) {
 		d.GroupOf[g.ID] = g.Name
 	}
 	p := s.newPage(c, "Accounts", d)
-	p.Nav = "admin"
+	p.Nav = "cohort"
 	if d.Link != "" {
 		c.Header("Referrer-Policy", "no-referrer")
 	}

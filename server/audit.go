@@ -51,7 +51,7 @@ func (s *Server) auditPage(c *gin.Context) {
 		return
 	}
 	p := s.newPage(c, "Audit log", auditData{Entries: entries, Action: action, Actions: auditActions})
-	p.Nav = "admin"
+	p.Nav = "cohort"
 	s.render(c, http.StatusOK, "audit", p)
 }
 
