@@ -19,7 +19,7 @@ const MaxTimeLimit = 60 * time.Second
 // largest a starter, solution or known-wrong answer may be.
 const maxAnswerBytes = 64 << 10
 
-var exerciseKeys = []string{"id", "title", "kind", "points", "lesson", "lab", "timeLimit", "starter", "solution", "params", "scenario", "wrong"}
+var exerciseKeys = []string{"id", "title", "kind", "points", "lesson", "lab", "timeLimit", "starter", "solution", "solutionSeed", "params", "scenario", "wrong"}
 
 // checkIDPattern is what a grader check id looks like: "subnet.capacity".
 // Kinds choose their own ids (table.cloudrun.payPerUse), so only spaces and
@@ -118,15 +118,10 @@ func (l *loader) exercise(dir string) *Exercise {
 				ex.setExtra(e.Key, seed)
 			}
 		default:
-			// Keys the loader does not know are kept for the tools that
-			// do, such as solutionSeed for coldstart check.
-			var v any
-			if err := e.Value.Decode(&v); err != nil {
-				f.problem(e.Value, "%s cannot be read: %v", e.Key, err)
-				good = false
-			} else {
-				ex.setExtra(e.Key, v)
-			}
+			// A misspelt key (scenaro:, timelimit:) would silently drop
+			// what it says, so every key must be one the format has.
+			f.unknown(e, exerciseKeys...)
+			good = false
 		}
 		ok = ok && good
 	}
@@ -136,7 +131,7 @@ func (l *loader) exercise(dir string) *Exercise {
 			ok = false
 		}
 	}
-	if !ok {
+	if !ok || !l.checkKind(f, doc.meta, ex) {
 		l.broken[name] = true
 		return nil
 	}

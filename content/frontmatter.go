@@ -249,6 +249,10 @@ func (f fields) anyMap(e entry) (map[string]any, bool) {
 
 // unknown reports a key the file format does not have.
 func (f fields) unknown(e entry, known ...string) {
+	if s := suggest(e.Key, known); s != "" {
+		f.p.add(f.file, e.Line, "unknown key %q: did you mean %q? (known keys: %s)", e.Key, s, strings.Join(known, ", "))
+		return
+	}
 	f.p.add(f.file, e.Line, "unknown key %q (known keys: %s)", e.Key, strings.Join(known, ", "))
 }
 

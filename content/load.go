@@ -21,8 +21,8 @@ const maxFileBytes = 4 << 20
 // Load reads and renders the course in fsys: course.yaml, lessons/<slug>.md
 // and exercises/<id>/. When anything is wrong it returns no course and a
 // Problems error listing every problem as file:line: message.
-func Load(fsys fs.FS) (*Course, error) {
-	c, ps := Inspect(fsys)
+func Load(fsys fs.FS, opts ...Option) (*Course, error) {
+	c, ps := Inspect(fsys, opts...)
 	if len(ps) > 0 {
 		return nil, ps
 	}
@@ -33,8 +33,11 @@ func Load(fsys fs.FS) (*Course, error) {
 // every problem found. The course is never nil; with problems it may lack
 // the lessons and exercises that could not be read. Load is Inspect for
 // callers that want a course only when it has no problem at all.
-func Inspect(fsys fs.FS) (*Course, Problems) {
+func Inspect(fsys fs.FS, opts ...Option) (*Course, Problems) {
 	l := &loader{fsys: fsys, anchors: map[string]map[string]bool{}, lessonLine: map[string]int{}, broken: map[string]bool{}}
+	for _, o := range opts {
+		o(l)
+	}
 	c := l.load()
 	return c, l.p.list.sorted()
 }
@@ -49,6 +52,8 @@ type loader struct {
 	// broken holds the ids of exercise folders that exist but have
 	// problems, so links to them are not reported a second time.
 	broken map[string]bool
+	// kinds, when set, checks each exercise against its kind.
+	kinds KindChecker
 }
 
 func (l *loader) load() *Course {
@@ -267,7 +272,7 @@ func (l *loader) unlisted(listed map[string]int) {
 	}
 }
 
-var lessonKeys = []string{"title", "summary", "minutes", "exercise"}
+var lessonKeys = []string{"title", "summary", "minutes", "exercise", "exercises"}
 
 // lesson loads lessons/<slug>.md, listed on line ref of the manifest.
 func (l *loader) lesson(slug string, ref int) *Lesson {
@@ -295,12 +300,31 @@ func (l *loader) lesson(slug string, ref int) *Lesson {
 		case "exercise":
 			s, ok := f.text(e)
 			if ok {
-				lesson.Exercise = s
+				lesson.Exercises = append(lesson.Exercises, s)
 				l.links = append(l.links, linkRef{File: file, Line: e.Line, Dest: "exercise: " + s, Exercise: s, FrontMatter: true})
+			}
+		case "exercises":
+			items, ok := f.list(e)
+			if !ok {
+				continue
+			}
+			for _, it := range items {
+				s, ok := f.textNode("an exercise of the list", it)
+				switch {
+				case !ok:
+				case slices.Contains(lesson.Exercises, s):
+					f.problem(it, "the exercise %q is listed twice", s)
+				default:
+					lesson.Exercises = append(lesson.Exercises, s)
+					l.links = append(l.links, linkRef{File: file, Line: f.line(it), Dest: "exercises: " + s, Exercise: s, FrontMatter: true})
+				}
 			}
 		default:
 			f.unknown(e, lessonKeys...)
 		}
+	}
+	if len(lesson.Exercises) > 0 {
+		lesson.Exercise = lesson.Exercises[0]
 	}
 	if doc.meta != nil && strings.TrimSpace(lesson.Title) == "" {
 		l.p.add(file, 2, "the lesson has no title: add a title: line to its front matter")
@@ -340,11 +364,14 @@ func (l *loader) crossCheck(c *Course) {
 		}
 	}
 	for _, lesson := range c.Lessons {
-		ex := c.exerciseByID[lesson.Exercise]
-		if ex != nil && ex.Lesson != "" && ex.Lesson != lesson.Slug {
-			l.p.add(lesson.Source, 0, "the lesson leads to the exercise %q, but that exercise names the lesson %q", ex.ID, ex.Lesson)
+		for _, id := range lesson.Exercises {
+			ex := c.exerciseByID[id]
+			if ex != nil && ex.Lesson != "" && ex.Lesson != lesson.Slug {
+				l.p.add(lesson.Source, 0, "the lesson leads to the exercise %q, but that exercise names the lesson %q", ex.ID, ex.Lesson)
+			}
 		}
 	}
+	l.unlinked(c)
 	for _, ex := range c.Exercises {
 		if ex.Lesson != "" && c.lessonBySlug[ex.Lesson] == nil {
 			l.p.add(path.Join(ex.Dir, "exercise.md"), l.lessonLine[ex.ID], "lesson: %q is not a lesson of the course", ex.Lesson)
@@ -372,4 +399,26 @@ func exerciseOrder(c *Course) []*Exercise {
 		return strings.Compare(a.ID, b.ID)
 	})
 	return out
+}
+
+// unlinked warns about exercises no lesson leads to, in its front matter or
+// in a link of its text: students reach exercises from lessons, so such an
+// exercise is out of their reach. It is a warning, not a problem: an author
+// may write an exercise before its lesson.
+func (l *loader) unlinked(c *Course) {
+	linked := map[string]bool{}
+	for _, ref := range l.links {
+		if ref.Exercise != "" && strings.HasPrefix(ref.File, "lessons/") {
+			linked[ref.Exercise] = true
+		}
+	}
+	for _, ex := range c.Exercises {
+		if !linked[ex.ID] {
+			hint := "add it to a lesson's exercises: list"
+			if ex.Lesson != "" {
+				hint = fmt.Sprintf("add exercises: [%s] to the front matter of lessons/%s.md", ex.ID, ex.Lesson)
+			}
+			c.Warnings = append(c.Warnings, Problem{File: path.Join(ex.Dir, "exercise.md"), Message: fmt.Sprintf("no lesson leads to this exercise, so students cannot reach it: %s", hint)})
+		}
+	}
 }

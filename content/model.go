@@ -17,6 +17,9 @@ type Course struct {
 	Lessons     []*Lesson   // in reading order
 	Exercises   []*Exercise // in the order lessons lead to them, then by id
 	LoadedAt    time.Time
+	// Warnings are things an author should know that do not stop the
+	// course from loading, such as an exercise no lesson leads to.
+	Warnings Problems
 
 	lessonBySlug map[string]*Lesson
 	exerciseByID map[string]*Exercise
@@ -41,19 +44,22 @@ type Module struct {
 
 // Lesson is one page of teaching prose.
 type Lesson struct {
-	Slug     string
-	Title    string
-	Summary  string
-	Minutes  int
-	Module   *Module
-	Exercise string // id of the exercise this lesson leads to, if any
-	HTML     template.HTML
-	TOC      []Heading
-	Quizzes  []*Quiz
-	Words    int
-	Prev     *Lesson
-	Next     *Lesson
-	Source   string // path of the file inside the course directory
+	Slug    string
+	Title   string
+	Summary string
+	Minutes int
+	Module  *Module
+	// Exercises are the ids of the exercises this lesson leads to, in the
+	// order its front matter lists them; Exercise is the first, if any.
+	Exercises []string
+	Exercise  string
+	HTML      template.HTML
+	TOC       []Heading
+	Quizzes   []*Quiz
+	Words     int
+	Prev      *Lesson
+	Next      *Lesson
+	Source    string // path of the file inside the course directory
 }
 
 // Heading is an entry of a lesson's table of contents.

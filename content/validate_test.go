@@ -36,7 +36,7 @@ func TestBrokenFixture(t *testing.T) {
 		`exercises/grid/exercise.md:12: the known-wrong answer wrong/present.json does not say which check it fails: add fails: <check id>`,
 		`exercises/nofile: an exercise folder needs an exercise.md`,
 		`lessons/bad-front.md:3: minutes must be a whole number, not the text "ten"`,
-		`lessons/bad-front.md:4: unknown key "colour" (known keys: title, summary, minutes, exercise)`,
+		`lessons/bad-front.md:4: unknown key "colour" (known keys: title, summary, minutes, exercise, exercises)`,
 		`lessons/bad-quiz.md:6: a quiz needs at least 2 choices, this one has 1`,
 		`lessons/bad-quiz.md:14: no choice is marked correct: true`,
 		`lessons/bad-quiz.md:27: the choice "B" has no explanation; every choice says why it is right or wrong`,

@@ -25,6 +25,7 @@ type Watcher struct {
 	dir    string
 	logger *slog.Logger
 	fsw    *fsnotify.Watcher
+	opts   []Option
 
 	mu     sync.Mutex
 	course *Course
@@ -36,12 +37,12 @@ type Watcher struct {
 // Watch loads the course in dir and reloads it after every change until ctx
 // ends. It fails when the course cannot be loaded at all the first time
 // (the error is then a Problems listing each problem) or dir cannot be
-// watched.
-func Watch(ctx context.Context, dir string, logger *slog.Logger) (*Watcher, error) {
+// watched. The options apply to every reload.
+func Watch(ctx context.Context, dir string, logger *slog.Logger, opts ...Option) (*Watcher, error) {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	c, err := Load(os.DirFS(dir))
+	c, err := Load(os.DirFS(dir), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func Watch(ctx context.Context, dir string, logger *slog.Logger) (*Watcher, erro
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", dir, err)
 	}
-	w := &Watcher{dir: dir, logger: logger, fsw: fsw, course: c, subs: map[chan struct{}]struct{}{}}
+	w := &Watcher{dir: dir, logger: logger, fsw: fsw, opts: opts, course: c, subs: map[chan struct{}]struct{}{}}
 	if err := w.addTree(dir); err != nil {
 		fsw.Close()
 		return nil, fmt.Errorf("watch %s: %w", dir, err)
@@ -145,7 +146,7 @@ func (w *Watcher) run(ctx context.Context) {
 // reload loads the course again and tells every subscriber.
 func (w *Watcher) reload() {
 	start := time.Now()
-	c, err := Load(os.DirFS(w.dir))
+	c, err := Load(os.DirFS(w.dir), w.opts...)
 	w.mu.Lock()
 	if err == nil {
 		w.course = c

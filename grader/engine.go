@@ -10,8 +10,6 @@ import (
 	"runtime/debug"
 	"sort"
 	"time"
-
-	"coldstart/grader/sandbox"
 )
 
 // DefaultTimeLimit bounds a grading whose exercise sets no limit of its own.
@@ -20,7 +18,7 @@ const DefaultTimeLimit = 60 * time.Second
 // Engine grades submissions with the kinds registered on it.
 type Engine struct {
 	kinds   map[string]Kind
-	sandbox *sandbox.Sandbox
+	sandbox Containers
 	logger  *slog.Logger
 	// TimeLimit caps every grading; an exercise may ask for less.
 	TimeLimit time.Duration
@@ -28,7 +26,7 @@ type Engine struct {
 
 // NewEngine returns an engine that runs containers in sb (nil: static checks
 // only; run phases then end in an error result) with the given kinds.
-func NewEngine(sb *sandbox.Sandbox, logger *slog.Logger, kinds ...Kind) *Engine {
+func NewEngine(sb Containers, logger *slog.Logger, kinds ...Kind) *Engine {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -55,15 +53,15 @@ func (e *Engine) Kinds() []string {
 	return names
 }
 
-// Sandbox returns the container sandbox, or nil.
-func (e *Engine) Sandbox() *sandbox.Sandbox { return e.sandbox }
-
 // Ready reports whether gradings that run containers can proceed.
 func (e *Engine) Ready(ctx context.Context) error {
 	if e.sandbox == nil {
 		return errors.New("no container engine configured")
 	}
-	return e.sandbox.Ping(ctx)
+	if err := e.sandbox.Ping(ctx); err != nil {
+		return engineUnavailable(err)
+	}
+	return nil
 }
 
 // Variant returns the per-student variant of an exercise, or nil when its
@@ -139,6 +137,7 @@ func (e *Engine) Grade(ctx context.Context, req Request) *Result {
 		res.Timings.RunMs = end.Sub(g.runStart).Milliseconds()
 	}
 	res.Summarize()
+	applyScoring(kind, req.Spec, req.Body, res)
 	if gradeErr != nil {
 		var ie *InputError
 		switch {
@@ -153,6 +152,7 @@ func (e *Engine) Grade(ctx context.Context, req Request) *Result {
 		default:
 			res.Reason = gradeErr.Error()
 		}
+		res.Cause = gradeErr
 		res.Status = StatusError
 		res.Gradable = false
 	}

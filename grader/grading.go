@@ -6,8 +6,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"coldstart/grader/sandbox"
 )
 
 // maxLogBytes bounds the log excerpt a Result carries.
@@ -22,7 +20,7 @@ type Grading struct {
 	Body    []byte
 	Variant *Variant
 
-	sandbox *sandbox.Sandbox
+	sandbox Containers
 	events  func(Event)
 
 	mu       sync.Mutex
@@ -31,7 +29,7 @@ type Grading struct {
 	logCut   bool
 	started  time.Time
 	runStart time.Time
-	scope    *sandbox.Scope
+	scope    Scope
 	// runChecks are the checks the run phase records; staticFailed is set
 	// when the static checks already failed the submission.
 	runChecks    []Check
@@ -99,8 +97,9 @@ func (g *Grading) Checks() []Check {
 
 // Containers starts the run phase and returns the scope in which the
 // grading's containers and networks live; they are removed when the grading
-// ends. It fails when no container engine is available.
-func (g *Grading) Containers(ctx context.Context) (*sandbox.Scope, error) {
+// ends. It fails when no container engine is available. Kinds take the
+// scope through sandbox.Open, which gives it its concrete type.
+func (g *Grading) Containers(ctx context.Context) (Scope, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.scope != nil {
@@ -110,10 +109,10 @@ func (g *Grading) Containers(ctx context.Context) (*sandbox.Scope, error) {
 		return nil, fmt.Errorf("no container engine is configured, so this exercise cannot be run")
 	}
 	if err := g.sandbox.Ping(ctx); err != nil {
-		return nil, err
+		return nil, engineUnavailable(err)
 	}
 	g.runStart = time.Now()
-	g.scope = g.sandbox.Scope(g.ID)
+	g.scope = g.sandbox.OpenScope(g.ID, func(msg string) { g.Progress("", "%s", msg) })
 	return g.scope, nil
 }
 
@@ -172,6 +171,9 @@ func (g *Grading) Unobserved(c Check) {
 func (g *Grading) LabImage(ctx context.Context) error {
 	if g.sandbox == nil {
 		return fmt.Errorf("no container engine is configured, so this exercise cannot be run")
+	}
+	if err := g.sandbox.Ping(ctx); err != nil {
+		return engineUnavailable(err)
 	}
 	_, err := g.sandbox.LabImage(ctx)
 	return err

@@ -30,9 +30,11 @@ type Plan struct {
 	Refused string
 }
 
-// errBusyRun is the reason of a run that ran out of its own time while no
-// verdict had been reached yet.
-var errBusyRun = errors.New("the run did not finish within the grading's time limit because this machine is busy; this attempt does not count")
+// busyRun is the reason of a run that ran out of its own time while no
+// verdict had been reached yet: what was measured is how long it had.
+func busyRun(had time.Duration) error {
+	return fmt.Errorf("the run did not finish within the grading's time limit: it had %.1f s, and the machine or its container engine was too slow for this grading to end in them; this attempt does not count", had.Seconds())
+}
 
 // runPhase plays a plan's run phase on g. It returns an error only when the
 // grader could not judge: a run that could not finish after the static
@@ -48,6 +50,7 @@ func (e *Engine) runPhase(ctx context.Context, g *Grading, p *Plan) error {
 	g.runChecks = p.RunChecks
 	g.staticFailed = g.Failed()
 	runCtx := ctx
+	began := time.Now()
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		// A grading shorter than a few margins keeps most of its time.
@@ -76,7 +79,7 @@ func (e *Engine) runPhase(ctx context.Context, g *Grading, p *Plan) error {
 		}
 		return nil
 	case outOfTime:
-		return errBusyRun
+		return busyRun(time.Since(began))
 	}
 	g.skipUnrecorded("not observed")
 	return err

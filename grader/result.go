@@ -71,12 +71,18 @@ type Result struct {
 	Variant  *Variant `json:"variant,omitempty"`
 	Status   Status   `json:"status"`
 	Score    float64  `json:"score"`
-	Gradable bool     `json:"gradable"`
+	// ScoreNote says why the scoring rules (see Scoring) lowered the score.
+	ScoreNote string `json:"scoreNote,omitempty"`
+	Gradable  bool   `json:"gradable"`
 	// Reason says in plain words why a grading could not judge (status error).
 	Reason  string  `json:"reason,omitempty"`
 	Checks  []Check `json:"checks"`
 	Timings Timings `json:"timings"`
 	Log     string  `json:"log,omitempty"`
+	// Cause is the error behind status error, for the worker to tell an
+	// engine that did not answer (grade again later) from the rest. It is
+	// not stored.
+	Cause error `json:"-"`
 }
 
 // Check returns the check with the given id, or nil.

@@ -32,11 +32,24 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, details bool
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
 	checks := s.ready(ctx)
-	code, status := http.StatusOK, "ready"
-	if checks["database"] != "ok" || checks["course"] == "not loaded" {
+	code, status, reason := http.StatusOK, "ready", ""
+	switch {
+	case checks["database"] != "ok":
+		reason = "the database does not answer"
+	case checks["course"] == "not loaded":
+		reason = "no course is loaded"
+	case checks["grader"] != "ok":
+		// Answers are still taken and wait in the queue; a load balancer
+		// should know that none is graded now.
+		reason = "the container engine does not answer, so no answer is graded until it does"
+	}
+	if reason != "" {
 		code, status = http.StatusServiceUnavailable, "unavailable"
 	}
 	out := map[string]any{"status": status}
+	if reason != "" {
+		out["reason"] = reason
+	}
 	if details {
 		out["checks"] = checks
 	}

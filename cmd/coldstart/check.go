@@ -20,13 +20,15 @@ import (
 	"coldstart/server/grading"
 )
 
-const checkUsage = `Usage: coldstart check [--no-grade] [DIR]
+const checkUsage = `Usage: coldstart check [--no-grade] [--exercise ID] [DIR]
 
 Validates the course in DIR (default: the built-in course): the manifest,
-front matter, links, quizzes and exercise folders. Then it grades every
-exercise's reference solution, which must pass, and every known-wrong answer,
-which must fail the check it names, in real containers. Exits non-zero on
-any problem.
+front matter, links, quizzes and exercise folders, and each exercise against
+its kind (scenario and params keys, values the lab can honour, the checks
+known-wrong answers name). Then it grades every exercise's reference
+solution, which must pass, and every known-wrong answer, which must fail the
+check it names, in real containers. --exercise ID grades that exercise only.
+Exits non-zero on any problem; warnings do not count.
 `
 
 func runCheck(ctx context.Context, args []string, s Streams) error {
@@ -34,6 +36,7 @@ func runCheck(ctx context.Context, args []string, s Streams) error {
 	fl.SetOutput(s.Stderr)
 	fl.Usage = func() { fmt.Fprint(s.Stderr, checkUsage) }
 	noGrade := fl.Bool("no-grade", false, "only validate; do not grade the answers")
+	only := fl.String("exercise", "", "grade the answers of this exercise only")
 	rest, err := parseInterspersed(fl, args)
 	if err != nil {
 		return err
@@ -57,11 +60,14 @@ func runCheck(ctx context.Context, args []string, s Streams) error {
 	var eng *grader.Engine
 	if !*noGrade {
 		logger := slog.New(slog.NewTextHandler(s.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		eng = newEngine(ctx, "check-"+randomHex(4), logger)
-		if sb := eng.Sandbox(); sb != nil {
-			defer sb.Close()
+		sb, err := newSandbox(dockerHost(""), "check-"+randomHex(4), logger)
+		if err != nil {
+			return err
 		}
+		defer sb.Close()
+		eng = gradingEngine(sb, logger)
 	}
+	target.only = *only
 	n := checkCourse(ctx, target, eng, s.Stdout)
 	if n > 0 {
 		return fmt.Errorf("%d %s in %s", n, plural(n, "problem", "problems"), target.name)
@@ -75,6 +81,8 @@ type checkTarget struct {
 	fsys fs.FS
 	// display turns a path inside the course into one an editor opens.
 	display func(string) string
+	// only, when set, is the one exercise whose answers are graded.
+	only string
 }
 
 // builtinPath names a file of the built-in course by its place in the
@@ -91,10 +99,14 @@ func builtinPath(p string) string {
 // and returns the number of problems.
 func checkCourse(ctx context.Context, t checkTarget, eng *grader.Engine, out io.Writer) int {
 	fmt.Fprintf(out, "Checking %s\n\n", t.name)
-	course, problems := content.Inspect(t.fsys)
+	course, problems := content.Inspect(t.fsys, courseKinds())
 	for _, p := range problems {
 		p.File = t.display(p.File)
 		fmt.Fprintln(out, p.String())
+	}
+	for _, w := range course.Warnings {
+		w.File = t.display(w.File)
+		fmt.Fprintln(out, "warning: "+w.String())
 	}
 	quizzes := 0
 	for _, l := range course.Lessons {
@@ -112,6 +124,15 @@ func checkCourse(ctx context.Context, t checkTarget, eng *grader.Engine, out io.
 		fmt.Fprintf(out, "  lesson %-32s %5d words  %d %s\n", l.Slug, l.Words, len(l.Quizzes), plural(len(l.Quizzes), "quiz", "quizzes"))
 	}
 	n := len(problems)
+	exercises := course.Exercises
+	if t.only != "" {
+		ex := course.Exercise(t.only)
+		if ex == nil {
+			fmt.Fprintf(out, "\nthere is no exercise %q that loads without problems (the exercises are %s)\n", t.only, exerciseIDs(course))
+			return n + 1
+		}
+		exercises = []*content.Exercise{ex}
+	}
 	if eng == nil {
 		return n
 	}
@@ -120,13 +141,13 @@ func checkCourse(ctx context.Context, t checkTarget, eng *grader.Engine, out io.
 		fmt.Fprintf(out, "Grading in containers is unavailable (%v): answers whose checks run containers will report an error.\n\n", err)
 	}
 	width := 0
-	for _, ex := range course.Exercises {
+	for _, ex := range exercises {
 		width = max(width, len(ex.ID)+1+len(ex.SolutionName))
 		for _, w := range ex.Wrong {
 			width = max(width, len(ex.ID)+1+len(w.File))
 		}
 	}
-	for _, ex := range course.Exercises {
+	for _, ex := range exercises {
 		n += checkExercise(ctx, ex, eng, width, out)
 		if ctx.Err() != nil {
 			fmt.Fprintln(out, "stopped")
@@ -208,6 +229,17 @@ func checkExercise(ctx context.Context, ex *content.Exercise, eng *grader.Engine
 		}
 	}
 	return problems
+}
+
+func exerciseIDs(c *content.Course) string {
+	ids := make([]string, len(c.Exercises))
+	for i, ex := range c.Exercises {
+		ids[i] = ex.ID
+	}
+	if len(ids) == 0 {
+		return "none"
+	}
+	return strings.Join(ids, ", ")
 }
 
 // failedChecks lists the checks that failed, for a message.

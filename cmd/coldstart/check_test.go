@@ -94,7 +94,7 @@ func TestCheckGradesEveryAnswer(t *testing.T) {
 				replaceIn(t, filepath.Join(dir, "exercises/tiny-grid/exercise.md"), "kind: table", "kind: grid")
 			},
 			problems: 1,
-			want:     []string{`FAIL  tiny-grid                         kind "grid" is not registered with the grader (it knows: `},
+			want:     []string{`exercises/tiny-grid/exercise.md:4: unknown kind "grid" (the kinds are cloudrun, iam, subnet, table, taskdef)`},
 		},
 		{
 			name: "validation problems are counted with their file and line",

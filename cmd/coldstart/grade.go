@@ -19,14 +19,16 @@ import (
 	"coldstart/server/grading"
 )
 
-const gradeUsage = `Usage: coldstart grade --exercise ID [--seed N] [--course DIR] [--quiet] FILE|-
+const gradeUsage = `Usage: coldstart grade --exercise ID [--seed N] [--course DIR] [--docker-host URL] [--quiet] FILE|-
 
 Grades one submission (FILE, or standard input for -) against an exercise of
 the course (default: the built-in course) and prints the result as JSON.
 Progress goes to standard error unless --quiet is given.
 
 Exit status: 0 when the submission was graded, whether it passed or failed;
-1 when it could not be graded (the reason is printed on standard error).
+1 when it could not be graded (the reason is printed on standard error), such
+as when the Docker engine (--docker-host, else DOCKER_HOST, else the local
+socket) does not answer; no other engine is tried.
 `
 
 func runGrade(ctx context.Context, args []string, s Streams) error {
@@ -37,6 +39,7 @@ func runGrade(ctx context.Context, args []string, s Streams) error {
 	seed := fl.Int64("seed", 0, "variant seed (per-student variants)")
 	courseDir := fl.String("course", "", "course directory (default: the built-in course)")
 	quiet := fl.Bool("quiet", false, "print no progress")
+	host := fl.String("docker-host", "", "the Docker engine to grade on (default: DOCKER_HOST, else the local socket)")
 	rest, err := parseInterspersed(fl, args)
 	if err != nil {
 		return err
@@ -55,18 +58,22 @@ func runGrade(ctx context.Context, args []string, s Streams) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(s.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	eng := newEngine(ctx, "grade-"+randomHex(4), logger)
-	if sb := eng.Sandbox(); sb != nil {
-		defer func() {
-			// Sweep even after an interrupt: nothing of this run may stay.
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
-			defer cancel()
+	sb, err := newSandbox(dockerHost(*host), "grade-"+randomHex(4), logger)
+	if err != nil {
+		return fmt.Errorf("the submission could not be graded: %w", err)
+	}
+	defer func() {
+		// Sweep even after an interrupt: nothing of this run may stay.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		if sb.Ping(cctx) == nil {
 			if _, err := sb.Sweep(cctx); err != nil {
 				logger.Warn("sweep", slog.Any("err", err))
 			}
-			sb.Close()
-		}()
-	}
+		}
+		sb.Close()
+	}()
+	eng := gradingEngine(sb, logger)
 	req := grader.Request{Spec: grading.SpecOf(ex), Seed: *seed, Body: body}
 	if !*quiet {
 		req.Events = func(e grader.Event) { printEvent(s.Stderr, e) }
@@ -119,7 +126,7 @@ func findExercise(dir, id string, warn io.Writer) (*content.Exercise, error) {
 		}
 		fsys, name = os.DirFS(dir), dir
 	}
-	course, problems := content.Inspect(fsys)
+	course, problems := content.Inspect(fsys, courseKinds())
 	var own content.Problems
 	for _, p := range problems {
 		if strings.HasPrefix(p.File, "exercises/"+id+"/") {

@@ -37,7 +37,7 @@ func runLabs(ctx context.Context, args []string, s Streams) error {
 		fmt.Fprint(s.Stderr, labsUsage)
 		return errUsage
 	}
-	sb, err := sandbox.New(ctx, "labs-"+randomHex(4), sandbox.Limits{}, nil)
+	sb, err := sandbox.New(sandbox.Options{Host: dockerHost(""), Instance: "labs-" + randomHex(4)})
 	if err != nil {
 		return err
 	}

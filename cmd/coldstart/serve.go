@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
@@ -24,8 +22,6 @@ import (
 
 	"coldstart/content"
 	"coldstart/content/builtin"
-	"coldstart/grader"
-	"coldstart/grader/kinds"
 	"coldstart/grader/sandbox"
 	"coldstart/server"
 	"coldstart/server/grading"
@@ -70,6 +66,9 @@ type Main struct {
 	BackupEvery time.Duration
 	BackupDir   string
 	BackupKeep  int
+	// DockerHost is the engine gradings run on; empty: DOCKER_HOST, else
+	// the local socket.
+	DockerHost string
 
 	// Grader replaces the grading engine (tests); nil builds the real one.
 	Grader grading.Grader
@@ -147,6 +146,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.OIDCAdminGroup, "oidc-admin-group", env("COLDSTART_OIDC_ADMIN_GROUP", ""), "members of this group (groups claim) become admins (COLDSTART_OIDC_ADMIN_GROUP)")
 	passwords, _ := strconv.ParseBool(env("COLDSTART_PASSWORD_LOGIN", "true"))
 	fs.BoolVar(&m.PasswordLogin, "password-login", passwords, "allow email and password sign-in; false for servers where everyone uses single sign-on (COLDSTART_PASSWORD_LOGIN)")
+	fs.StringVar(&m.DockerHost, "docker-host", "", "the Docker engine gradings run on, e.g. unix:///var/run/docker.sock or tcp://grader:2376 (default: DOCKER_HOST, else the local socket; no other engine is tried)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -222,17 +222,6 @@ func parseProxies(list string) ([]string, error) {
 	return out, nil
 }
 
-// instanceName names this server for the sandbox: derived from the
-// database path, so a restart finds (and sweeps) what a crash left behind.
-func instanceName(db string) string {
-	abs, err := filepath.Abs(db)
-	if err != nil {
-		abs = db
-	}
-	h := sha256.Sum256([]byte(abs))
-	return "coldstart-" + hex.EncodeToString(h[:])[:12]
-}
-
 // Run serves until ctx ends, then shuts down: it stops accepting, drains
 // requests in flight, lets running gradings finish or queues them again,
 // and returns within ShutdownLimit.
@@ -300,27 +289,25 @@ func (m *Main) Run(ctx context.Context) error {
 	}()
 	registry := prometheus.NewRegistry()
 	g := m.Grader
+	var sweep func(context.Context) (int, error)
 	if g == nil {
+		// The instance id comes from the database, so a restart on the same
+		// database sweeps what a crash left, and only that.
+		instance, err := st.InstanceID(ctx)
+		if err != nil {
+			return err
+		}
+		sb, err := newSandbox(dockerHost(m.DockerHost), instance, logger)
+		if err != nil {
+			return err
+		}
+		defer sb.Close()
 		sandbox.ObserveLabBuilds(newLabMetrics(registry).observe)
 		sandbox.ObserveContainerStarts(newContainerMetrics(registry).observe)
-		// Connecting to the container engine takes a moment; the server
-		// starts serving at once and gradings wait for the connection.
-		lg := newLazyGrader(grader.NewEngine(nil, logger, kinds.All()...))
-		go func() {
-			engine := newEngine(ctx, instanceName(m.DB), logger)
-			engine.TimeLimit = m.GradingTimeout
-			lg.set(engine)
-			if sb := engine.Sandbox(); sb != nil {
-				sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-				defer cancel()
-				if n, err := sb.Sweep(sctx); err != nil {
-					logger.Warn("remove containers left by an earlier run", slog.Any("err", err))
-				} else if n > 0 {
-					logger.Info("removed containers left by an earlier run", slog.Int("removed", n))
-				}
-			}
-		}()
-		g = lg
+		go logEngine(ctx, sb, logger)
+		engine := gradingEngine(sb, logger)
+		engine.TimeLimit = m.GradingTimeout
+		g, sweep = engine, sb.Sweep
 	}
 	registry.MustRegister(engineUpGauge(g.Ready))
 	wg.Wait()
@@ -329,7 +316,8 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 
 	hub := grading.NewHub()
-	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry})
+	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry,
+		Sweep: sweep})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
 		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry, PublicURL: m.PublicURL,
@@ -408,20 +396,20 @@ func (m *Main) Run(ctx context.Context) error {
 
 func (m *Main) loadCourse(ctx context.Context, logger *slog.Logger) (server.CourseSource, error) {
 	if m.Course == "" {
-		c, err := content.Load(builtin.FS())
+		c, err := content.Load(builtin.FS(), courseKinds())
 		if err != nil {
 			return nil, fmt.Errorf("the built-in course does not load: %w", err)
 		}
 		return server.StaticCourse{C: c}, nil
 	}
 	if m.Watch {
-		w, err := content.Watch(ctx, m.Course, logger)
+		w, err := content.Watch(ctx, m.Course, logger, courseKinds())
 		if err != nil {
 			return nil, fmt.Errorf("course %s: %w", m.Course, err)
 		}
 		return w, nil
 	}
-	c, err := content.Load(os.DirFS(m.Course))
+	c, err := content.Load(os.DirFS(m.Course), courseKinds())
 	if err != nil {
 		return nil, fmt.Errorf("course %s: %w", m.Course, err)
 	}
@@ -441,49 +429,5 @@ func sweepSessions(ctx context.Context, st *store.Store, logger *slog.Logger) {
 				logger.Warn("delete expired sessions", slog.Any("err", err))
 			}
 		}
-	}
-}
-
-// lazyGrader answers variants at once (they need no container engine) and
-// holds gradings until the engine has connected.
-type lazyGrader struct {
-	static *grader.Engine
-	ready  chan struct{}
-	engine *grader.Engine
-}
-
-func newLazyGrader(static *grader.Engine) *lazyGrader {
-	return &lazyGrader{static: static, ready: make(chan struct{})}
-}
-
-func (l *lazyGrader) set(e *grader.Engine) {
-	l.engine = e
-	close(l.ready)
-}
-
-func (l *lazyGrader) Grade(ctx context.Context, req grader.Request) *grader.Result {
-	select {
-	case <-l.ready:
-		return l.engine.Grade(ctx, req)
-	case <-ctx.Done():
-		return &grader.Result{Exercise: req.Spec.ID, Status: grader.StatusError, Checks: []grader.Check{},
-			Reason: "the grading was interrupted before it started; this attempt does not count"}
-	}
-}
-
-func (l *lazyGrader) Variant(spec grader.Spec, seed int64) (*grader.Variant, error) {
-	return l.static.Variant(spec, seed)
-}
-
-func (l *lazyGrader) Form(spec grader.Spec) (*grader.Form, error) {
-	return l.static.Form(spec)
-}
-
-func (l *lazyGrader) Ready(ctx context.Context) error {
-	select {
-	case <-l.ready:
-		return l.engine.Ready(ctx)
-	default:
-		return errors.New("still connecting to the container engine")
 	}
 }

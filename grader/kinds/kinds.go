@@ -4,7 +4,9 @@ package kinds
 import (
 	"coldstart/grader"
 	"coldstart/grader/kinds/cloudrun"
+	"coldstart/grader/kinds/cost"
 	"coldstart/grader/kinds/iam"
+	"coldstart/grader/kinds/loadbalancer"
 	"coldstart/grader/kinds/subnet"
 	"coldstart/grader/kinds/table"
 	"coldstart/grader/kinds/taskdef"
@@ -18,5 +20,7 @@ func All() []grader.Kind {
 		table.Kind{},
 		iam.Kind{},
 		cloudrun.Kind{},
+		cost.Kind{},
+		loadbalancer.Kind{},
 	}
 }

@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
-	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
-	"github.com/testcontainers/testcontainers-go"
 )
 
 // Labels put on every container and network the sandbox creates.
@@ -26,67 +24,91 @@ type Limits struct {
 	MaxNanoCPUs int64 // per container, 1e9 = one CPU
 	PidsLimit   int64 // per container
 	LogBytes    int   // container output kept per container
+	// MaxContainers caps the containers of one grading, whatever its kind.
+	MaxContainers int
 }
 
-// DefaultLimits are the caps used when none are configured.
-var DefaultLimits = Limits{MaxMemoryMB: 1024, MaxNanoCPUs: 1e9, PidsLimit: 128, LogBytes: 8 << 10}
+// DefaultLimits are the caps used when none are configured. ECS runs at
+// most 10 containers in a task; the largest grading is a rolling deploy of
+// the subnet exercise (twice its desired count of tasks plus the other
+// network interfaces of each subnet, about 40), so 64 leaves room for every
+// exercise while no submission can flood the engine.
+var DefaultLimits = Limits{MaxMemoryMB: 1024, MaxNanoCPUs: 1e9, PidsLimit: 128, LogBytes: 8 << 10, MaxContainers: 64}
 
-// Sandbox owns the connection to a Docker engine (DOCKER_HOST is honoured)
-// and the lab image.
+// Options configure a sandbox.
+type Options struct {
+	// Host is the engine's address (DOCKER_HOST or --docker-host); empty
+	// means DefaultHost.
+	Host string
+	// Instance names this server (or command run): everything the sandbox
+	// creates carries it, and Sweep removes only what carries it.
+	Instance string
+	Limits   Limits
+	// Budget bounds what all gradings of this server hold at once; the
+	// zero Budget is DefaultBudget.
+	Budget Budget
+	Logger *slog.Logger
+}
+
+// Sandbox owns the connection to one Docker engine and the lab image.
 type Sandbox struct {
-	docker   *testcontainers.DockerClient
+	docker   *client.Client
+	host     string
 	instance string
 	limits   Limits
+	budget   *budget
 	logger   *slog.Logger
 
 	labMu    sync.Mutex
 	labImage string
 }
 
-// ErrUnavailable wraps every failure to reach the container engine.
-var ErrUnavailable = errors.New("the container engine is unavailable")
-
-// New connects to the Docker engine. instance names this server (or command
-// run): what the sandbox leaves behind after a crash carries it, and Sweep
-// removes it.
-func New(ctx context.Context, instance string, limits Limits, logger *slog.Logger) (*Sandbox, error) {
-	if logger == nil {
-		logger = slog.Default()
+// New returns a sandbox on the engine at opts.Host. It does not wait for
+// the engine: Ping says whether it answers, and a sandbox whose engine comes
+// back later works without being made again.
+func New(opts Options) (*Sandbox, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
 	}
+	if opts.Instance == "" || !validName(opts.Instance) {
+		return nil, fmt.Errorf("the sandbox instance %q must be 1-64 letters, digits, '-' or '_'", opts.Instance)
+	}
+	limits, d := opts.Limits, DefaultLimits
 	if limits.MaxMemoryMB <= 0 {
-		limits.MaxMemoryMB = DefaultLimits.MaxMemoryMB
+		limits.MaxMemoryMB = d.MaxMemoryMB
 	}
 	if limits.MaxNanoCPUs <= 0 {
-		limits.MaxNanoCPUs = DefaultLimits.MaxNanoCPUs
+		limits.MaxNanoCPUs = d.MaxNanoCPUs
 	}
 	if limits.PidsLimit <= 0 {
-		limits.PidsLimit = DefaultLimits.PidsLimit
+		limits.PidsLimit = d.PidsLimit
 	}
 	if limits.LogBytes <= 0 {
-		limits.LogBytes = DefaultLimits.LogBytes
+		limits.LogBytes = d.LogBytes
 	}
-	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if limits.MaxContainers <= 0 {
+		limits.MaxContainers = d.MaxContainers
+	}
+	cli, err := connect(opts.Host)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		return nil, err
 	}
-	return &Sandbox{docker: cli, instance: instance, limits: limits, logger: logger}, nil
+	host := opts.Host
+	if host == "" {
+		host = DefaultHost
+	}
+	return &Sandbox{docker: cli, host: host, instance: opts.Instance, limits: limits,
+		budget: newBudget(opts.Budget, limits), logger: opts.Logger}, nil
 }
 
 // Limits returns the caps in force.
 func (s *Sandbox) Limits() Limits { return s.limits }
 
+// Host returns the engine's address.
+func (s *Sandbox) Host() string { return s.host }
+
 // Instance returns the name this sandbox labels its objects with.
 func (s *Sandbox) Instance() string { return s.instance }
-
-// Ping checks that the engine answers.
-func (s *Sandbox) Ping(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := s.docker.Ping(ctx, client.PingOptions{}); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	return nil
-}
 
 // Close releases the engine connection.
 func (s *Sandbox) Close() error { return s.docker.Close() }
@@ -112,8 +134,10 @@ func (s *Sandbox) Leftovers(ctx context.Context) (int, error) {
 	return len(cs.Items) + len(ns.Items), nil
 }
 
-func (s *Sandbox) removeLabelled(ctx context.Context, label string) (int, error) {
-	f := make(client.Filters).Add("label", label)
+// removeLabelled removes the containers and networks that carry every one
+// of labels (the engine ANDs label filters).
+func (s *Sandbox) removeLabelled(ctx context.Context, labels ...string) (int, error) {
+	f := make(client.Filters).Add("label", labels...)
 	removed := 0
 	cs, err := s.docker.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
 	if err != nil {
@@ -139,6 +163,20 @@ func (s *Sandbox) removeLabelled(ctx context.Context, label string) (int, error)
 		removed++
 	}
 	return removed, errors.Join(errs...)
+}
+
+// validName accepts the instance and grading names that go into labels
+// and container names: short, and nothing a filter could misread.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
 }
 
 func (s *Sandbox) labels(grading string) map[string]string {

@@ -40,6 +40,12 @@ type Options struct {
 	Poll       time.Duration
 	Logger     *slog.Logger
 	Registerer prometheus.Registerer
+	// Sweep removes what an earlier run of this server left on the
+	// container engine. It completes before any worker takes a job, and it
+	// never runs while a grading does: a grading resumed after a crash must
+	// not lose its containers to the sweep. When the engine does not answer
+	// at start, the sweep runs as soon as it does.
+	Sweep func(ctx context.Context) (int, error)
 }
 
 // Pool is the bounded set of grading workers.
@@ -53,6 +59,13 @@ type Pool struct {
 	wake   chan struct{}
 
 	onFinish atomic.Pointer[func(userID int64)]
+
+	// gate is held shared by every grading and exclusively by the sweep.
+	gate         sync.RWMutex
+	sweepPending atomic.Bool
+	// engineDown is set when a grading found the container engine not
+	// answering; workers then take no job until it answers again.
+	engineDown atomic.Bool
 
 	metrics *metrics
 }
@@ -102,6 +115,10 @@ func (p *Pool) Run(ctx context.Context) {
 	// Gradings get their own context: they outlive ctx by the grace period.
 	gradeCtx, stopGradings := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopGradings()
+	if p.opts.Sweep != nil {
+		p.sweepPending.Store(true)
+		p.sweep(ctx)
+	}
 	var wg sync.WaitGroup
 	for i := 0; i < p.opts.Workers; i++ {
 		wg.Add(1)
@@ -132,7 +149,7 @@ func (p *Pool) work(ctx, gradeCtx context.Context) {
 		case <-p.wake:
 		case <-timer.C:
 		}
-		for ctx.Err() == nil {
+		for ctx.Err() == nil && p.engineReady(ctx) {
 			sub, err := p.store.ClaimJob(ctx)
 			if errors.Is(err, store.ErrNotFound) {
 				break
@@ -150,6 +167,8 @@ func (p *Pool) work(ctx, gradeCtx context.Context) {
 }
 
 func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
+	p.gate.RLock()
+	defer p.gate.RUnlock()
 	p.metrics.busy.Inc()
 	defer p.metrics.busy.Dec()
 	start := time.Now()
@@ -173,6 +192,21 @@ func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
 		})
 	}
 
+	// The engine did not answer: the answer says nothing about the
+	// submission, so it goes back to the queue and is graded once the
+	// engine answers again.
+	if ctx.Err() == nil && res.Status == grader.StatusError && errors.Is(res.Cause, grader.ErrEngineUnavailable) {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := p.store.RequeueJob(rctx, sub.ID); err != nil {
+			log.Error("queue again a grading the engine could not run", slog.Any("err", err))
+		}
+		if !p.engineDown.Swap(true) {
+			log.Warn("the container engine does not answer; gradings wait for it", slog.String("reason", res.Reason))
+		}
+		p.hub.Publish(sub.ID, Update{Type: "progress", Message: "The container engine does not answer; this answer waits in the queue and is graded as soon as it does."})
+		return
+	}
 	// Stopped by shutdown: the job goes back to the queue for the next start.
 	if ctx.Err() != nil && res.Status == grader.StatusError {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -203,6 +237,48 @@ func (p *Pool) grade(ctx context.Context, sub *store.Submission) {
 	log.Info("graded", slog.String("verdict", string(res.Status)), slog.Float64("score", res.Score),
 		slog.Duration("took", time.Since(start)))
 	p.hub.Publish(sub.ID, Update{Type: "done", Verdict: string(res.Status)})
+}
+
+// engineReady reports whether workers may take jobs: after a grading found
+// the engine not answering, only once it answers again; and never before the
+// start-up sweep has run.
+func (p *Pool) engineReady(ctx context.Context) bool {
+	if p.engineDown.Load() {
+		if err := p.grader.Ready(ctx); err != nil {
+			return false
+		}
+		p.engineDown.Store(false)
+		p.logger.Info("the container engine answers again; gradings resume")
+	}
+	if p.sweepPending.Load() {
+		p.sweep(ctx)
+	}
+	return true
+}
+
+// sweep runs the start-up sweep while no grading runs. An engine that does
+// not answer leaves it pending for the next try; any other failure is
+// logged and not tried again (what is left is removed by the next start).
+func (p *Pool) sweep(ctx context.Context) {
+	p.gate.Lock()
+	defer p.gate.Unlock()
+	if !p.sweepPending.Load() {
+		return
+	}
+	if err := p.grader.Ready(ctx); err != nil {
+		p.logger.Info("the start-up sweep waits for the container engine", slog.Any("err", err))
+		return
+	}
+	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	n, err := p.opts.Sweep(sctx)
+	p.sweepPending.Store(false)
+	switch {
+	case err != nil:
+		p.logger.Warn("remove containers left by an earlier run", slog.Int("removed", n), slog.Any("err", err))
+	case n > 0:
+		p.logger.Info("removed containers left by an earlier run", slog.Int("removed", n))
+	}
 }
 
 // findExercise looks an exercise up in the course; a reload may have

@@ -180,7 +180,7 @@ func (s *Server) authorize(sess *session, action, resource string) string {
 	if sess.role.permErr != nil {
 		return deny("because the role's permission policy is malformed", "Malformed")
 	}
-	d := policy.Evaluate(policy.Request{Action: action, Resource: resource}, sess.role.perm)
+	d := policy.Evaluate(policy.Request{Action: action, Resource: resource, Context: s.callContext(sess)}, sess.role.perm)
 	switch d.Outcome {
 	case policy.Allowed:
 		s.log.Info("authorize", slog.String("principal", who), slog.String("action", action),
@@ -189,7 +189,7 @@ func (s *Server) authorize(sess *session, action, resource string) string {
 	case policy.ExplicitDeny:
 		return deny("with an explicit deny in an identity-based policy", string(d.Outcome))
 	case policy.Conditional:
-		return deny("because the statements that allow it carry a Condition, which this simulator does not evaluate", string(d.Outcome))
+		return deny("because the statements that allow it depend on a condition this simulator does not evaluate ("+d.NotEvaluated[0].Why+")", string(d.Outcome))
 	}
 	return deny("because no identity-based policy allows the "+action+" action", string(d.Outcome))
 }
@@ -213,13 +213,13 @@ func (s *Server) assume(roleARN string, who policy.Principal, sessionName string
 	case ro.trustErr != nil:
 		return nil, denied("because the role's trust policy is malformed")
 	}
-	d := policy.Evaluate(policy.Request{Action: "sts:AssumeRole", Principal: who}, ro.trust)
+	d := policy.Evaluate(policy.Request{Action: "sts:AssumeRole", Principal: who, Context: s.assumeContext(who, sessionName)}, ro.trust)
 	switch d.Outcome {
 	case policy.Allowed:
 	case policy.ExplicitDeny:
 		return nil, denied("with an explicit deny in the role's trust policy")
 	case policy.Conditional:
-		return nil, denied("because the trust policy allows it only under a Condition, which this simulator does not evaluate")
+		return nil, denied("because the trust policy allows it only under a condition this simulator does not evaluate (" + d.NotEvaluated[0].Why + ")")
 	default:
 		return nil, denied("because the role's trust policy does not allow " + who.ID + " to assume it")
 	}
@@ -292,4 +292,28 @@ func Main(args []string) int {
 		return 1
 	}
 	return 0
+}
+
+// callContext is the request context of a call signed with a role
+// session's credentials.
+func (s *Server) callContext(sess *session) policy.Context {
+	return policy.PrincipalContext(s.cfg.Account, sess.role.arn)
+}
+
+// assumeContext is the request context of an sts:AssumeRole: a service
+// principal acting for a task carries the account and the task's ARN (in
+// the simulated cluster "default", the session naming the task).
+func (s *Server) assumeContext(who policy.Principal, sessionName string) policy.Context {
+	if who.Type == "Service" {
+		return policy.ServiceContext(who.ID, s.cfg.Account, fmt.Sprintf("arn:aws:ecs:%s:%s:task/default/%s", s.cfg.Region, s.cfg.Account, sessionName))
+	}
+	return policy.PrincipalContext(accountOfARN(who.ID), who.ID)
+}
+
+func accountOfARN(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 {
+		return ""
+	}
+	return parts[4]
 }

@@ -175,5 +175,5 @@ func (s *Server) authorizeLocked(sess *session, action, resource string) bool {
 	if sess.role.permErr != nil {
 		return false
 	}
-	return policy.Evaluate(policy.Request{Action: action, Resource: resource}, sess.role.perm).Allowed()
+	return policy.Evaluate(policy.Request{Action: action, Resource: resource, Context: s.callContext(sess)}, sess.role.perm).Allowed()
 }

@@ -79,7 +79,7 @@ func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Serv
 			return fmt.Errorf("the lab image is not available: %w", err)
 		}
 	}
-	scope, err := g.Containers(ctx)
+	scope, err := sandbox.Open(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -88,9 +88,10 @@ func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Serv
 	if err != nil {
 		return fmt.Errorf("the trial's network could not be created: %w", err)
 	}
+	scope.WarmRelay(ctx, nw)
 	// The app listens on $PORT, so any containerPort would do; the trial
 	// always gives it 8080, Cloud Run's default.
-	launcher := newContainerLauncher(scope, nw.Name, sc, defaultPort)
+	launcher := newContainerLauncher(scope, nw, sc, defaultPort)
 	trial := &Trial{Scenario: sc, Service: svc, Launcher: launcher,
 		Progress: func(format string, args ...any) {
 			g.Progress("run.p99", format, args...)

@@ -14,19 +14,26 @@ import (
 type containerLauncher struct {
 	scope    *sandbox.Scope
 	network  string
+	dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 	env      map[string]string
 	memoryMB int64
 	port     int64
 }
 
-func newContainerLauncher(scope *sandbox.Scope, network string, sc *Scenario, port int64) *containerLauncher {
+func newContainerLauncher(scope *sandbox.Scope, nw *sandbox.Network, sc *Scenario, port int64) *containerLauncher {
 	env := map[string]string{
 		"PORT":        strconv.FormatInt(port, 10),
 		"PARALLELISM": strconv.Itoa(sc.App.Parallelism),
 		"WORK_MS":     strconv.Itoa(sc.App.WorkMs),
 		"INIT_MS":     strconv.Itoa(sc.App.InitMs),
 	}
-	return &containerLauncher{scope: scope, network: network, env: env, memoryMB: sc.Trial.InstanceMemoryMB, port: port}
+	return &containerLauncher{scope: scope, network: nw.Name, dial: scope.Dialer(nw), env: env, memoryMB: sc.Trial.InstanceMemoryMB, port: port}
+}
+
+// DialContext reaches an instance through the relay inside the trial's
+// network: the router never dials a container's address itself.
+func (l *containerLauncher) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return l.dial(ctx, network, addr)
 }
 
 func (l *containerLauncher) Launch(ctx context.Context, name string) (Backend, error) {

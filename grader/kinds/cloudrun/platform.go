@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -16,6 +17,12 @@ import (
 // container runs; the platform then waits for the app to answer.
 type Launcher interface {
 	Launch(ctx context.Context, name string) (Backend, error)
+}
+
+// Dialer is a Launcher whose instances are reached through its own dial
+// function (the sandbox's relay) rather than the grader's network stack.
+type Dialer interface {
+	DialContext(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Backend is one started instance.
@@ -99,6 +106,7 @@ type Platform struct {
 	cfg      PlatformConfig
 	launcher Launcher
 	client   *http.Client
+	probe    *http.Transport // readiness probes, one connection each
 	progress func(format string, args ...any)
 
 	mu        sync.Mutex
@@ -124,8 +132,12 @@ func NewPlatform(cfg PlatformConfig, launcher Launcher, progress func(format str
 		progress = func(string, ...any) {}
 	}
 	tr := &http.Transport{MaxIdleConns: 2048, MaxIdleConnsPerHost: 1024, IdleConnTimeout: 30 * time.Second, DisableCompression: true}
+	probe := &http.Transport{DisableKeepAlives: true}
+	if d, ok := launcher.(Dialer); ok {
+		tr.DialContext, probe.DialContext = d.DialContext, d.DialContext
+	}
 	return &Platform{cfg: cfg, launcher: launcher, progress: progress, queue: list.New(),
-		client: &http.Client{Transport: tr}, records: make([]record, cfg.Requests)}
+		client: &http.Client{Transport: tr}, probe: probe, records: make([]record, cfg.Requests)}
 }
 
 // Prewarm starts the minimum instances and waits until they all answer, as
@@ -195,7 +207,11 @@ func (p *Platform) launch(ctx context.Context, in *instance) {
 	p.mu.Unlock()
 	// The app listens only after its initialisation: poll until the first
 	// request succeeds.
-	probe := &http.Client{Timeout: 250 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}
+	// A probe through the relay first starts an exec on the engine, which
+	// takes tens of milliseconds (more on a busy engine); an app that is not
+	// listening yet is refused at once all the same, so the longer timeout
+	// only spares a slow engine from looking like a dead app.
+	probe := &http.Client{Timeout: 2 * time.Second, Transport: p.probe}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+in.addr+"/healthz", nil)

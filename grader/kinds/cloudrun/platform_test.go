@@ -135,9 +135,17 @@ func TestTrialWithInProcessInstances(t *testing.T) {
 			}
 			t.Logf("p50 %s p95 %s p99 %s (failed %d) | %.1f instance-seconds, peak %d, cold starts %d, ready at peak %d, slow %v",
 				rep.Latency.P50, rep.Latency.P95, rep.Latency.P99, rep.Failed, rep.InstanceSeconds, rep.Peak, len(rep.ColdStarts), rep.ReadyAtPeak, rep.Slow)
-			pass := !rep.Latency.Failed99 && rep.Latency.P99 <= time.Duration(sc.SLO.P99Ms)*time.Millisecond
-			if pass != tt.wantPass {
-				t.Errorf("p99 %s within the SLO: %v, want %v", rep.Latency.P99, pass, tt.wantPass)
+			// The latency itself depends on this machine's speed, so it is
+			// only logged (BenchmarkTrialWarmMinimum reports it as a
+			// figure); the assertions are on counts: requests, instances,
+			// cold starts and what the slow requests waited for.
+			byService := rep.Slow[slowInstanceQueue] + rep.Slow[slowColdStart] + rep.Slow[slowMaxScale] + rep.Slow[slowCap]
+			if tt.wantPass && (rep.Failed > 0 || rep.WaitedForCold > 0 || len(rep.ColdStarts) > 0 || byService > 0) {
+				t.Errorf("the warm minimum should hold the spike: %d failed, %d waited for a cold start, %d cold starts, %d slowed by the service's settings (%v)",
+					rep.Failed, rep.WaitedForCold, len(rep.ColdStarts), byService, rep.Slow)
+			}
+			if !tt.wantPass && byService == 0 {
+				t.Errorf("no slow request is explained by the service's settings (%v); want some", rep.Slow)
 			}
 			if rep.Warm != tt.wantWarm {
 				t.Errorf("%d warm instances, want %d", rep.Warm, tt.wantWarm)
@@ -156,8 +164,11 @@ func TestTrialWithInProcessInstances(t *testing.T) {
 					t.Errorf("slow requests mostly %q (%v), want %q", top, rep.Slow, tt.wantReason)
 				}
 			}
-			if tt.cc == 80 && rep.MaxInQueue < time.Second {
-				t.Errorf("longest wait inside an instance %s; with up to 80 requests on 4 workers of 100 ms it should near 2 s", rep.MaxInQueue)
+			if tt.cc == 80 && (len(rep.ColdStarts) > 0 || rep.Peak != tt.min) {
+				// With room for 80 requests each, the 4 warm instances take
+				// the whole spike (10 in flight) and queue it inside the
+				// process: the autoscaler sees no reason to add any.
+				t.Errorf("containerConcurrency 80: %d cold starts, peak %d instances; want none and %d", len(rep.ColdStarts), rep.Peak, tt.min)
 			}
 			if tt.max == 1 && (rep.Peak != 1 || rep.WantPeak < 3) {
 				t.Errorf("peak %d instances, autoscaler wanted %d; want 1 and at least 3", rep.Peak, rep.WantPeak)
@@ -235,4 +246,30 @@ func TestMachineTooSlowBlamesTheMachineOnlyWhenTheServiceWasSized(t *testing.T) 
 			}
 		})
 	}
+}
+
+// BenchmarkTrialWarmMinimum plays the test morning with the warm minimum on
+// in-process instances and reports its latency percentiles as figures (the
+// timing depends on the machine, so no test asserts it).
+func BenchmarkTrialWarmMinimum(b *testing.B) {
+	sc := &Scenario{Traffic: []Phase{{"quiet night", 0.6, 5}, {"9 am spike", 2, 100}, {"quiet again", 1.6, 5}}}
+	sc.App.WorkMs, sc.App.InitMs, sc.SLO.P99Ms, sc.Budget.InstanceSeconds = 100, 800, 500, 40
+	if err := sc.normalise(); err != nil {
+		b.Fatal(err)
+	}
+	svc, err := ParseService([]byte(validService))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var p50, p99 time.Duration
+	for b.Loop() {
+		tr := &Trial{Scenario: sc, Service: svc, Launcher: &processLauncher{sc: sc, containerRun: 200 * time.Millisecond}, Progress: func(string, ...any) {}}
+		rep, err := tr.Run(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		p50, p99 = max(p50, rep.Latency.P50), max(p99, rep.Latency.P99)
+	}
+	b.ReportMetric(float64(p50.Milliseconds()), "p50-ms")
+	b.ReportMetric(float64(p99.Milliseconds()), "p99-ms")
 }

@@ -5,20 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
 
 	"coldstart/grader"
-)
-
-// Annotation keys the exercise reads [facts: Cloud Run service YAML].
-const (
-	annMinScale        = "autoscaling.knative.dev/minScale"
-	annMaxScale        = "autoscaling.knative.dev/maxScale"
-	annServiceMinScale = "run.googleapis.com/minScale"
-	annServiceMaxScale = "run.googleapis.com/maxScale"
 )
 
 // YAML paths of the settings the checks point at.
@@ -53,8 +47,24 @@ type Service struct {
 	TimeoutSet     bool
 	Port           int64 // containerPort, 8080 when absent
 
-	// ServiceScale lists scaling annotations found in the service's own
-	// metadata (not the template), by key.
+	// ServiceMinScale and ServiceMaxScale are the service-wide
+	// run.googleapis.com/minScale and maxScale; MinScale and MaxScale
+	// above are what the one revision gets once both levels apply.
+	ServiceMinScale int64
+	ServiceMinSet   bool
+	ServiceMaxScale int64
+	ServiceMaxSet   bool
+
+	// ExecEnv is run.googleapis.com/execution-environment ("" when Cloud
+	// Run chooses); CPUThrottling is run.googleapis.com/cpu-throttling
+	// ("" when absent).
+	ExecEnv       string
+	CPUThrottling string
+	// Annotations counts the annotations in Cloud Run's namespaces, at both levels.
+	Annotations int
+
+	// ServiceScale lists the revision's scaling annotations found in the
+	// service's own metadata (not the template), by key.
 	ServiceScale map[string]bool
 
 	// Lines maps a YAML path to the line it is on, for messages.
@@ -62,6 +72,14 @@ type Service struct {
 
 	problems []problem
 }
+
+// reservedEnv are the environment variables of Cloud Run's container
+// runtime contract, which a service cannot set ("The environment variables
+// defined in the container runtime contract are reserved and cannot be
+// set", Configure environment variables; facts: Cloud Run).
+var reservedEnv = []string{"PORT", "K_SERVICE", "K_REVISION", "K_CONFIGURATION"}
+
+var serviceNameRE = regexp.MustCompile(`^[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 // Defaults of Cloud Run [facts: Cloud Run].
 const (
@@ -75,12 +93,31 @@ const (
 	defaultPort        = 8080
 )
 
-// EffectiveConcurrency is the concurrency the platform would use.
+// EffectiveConcurrency is the concurrency the platform would use: 0 or
+// absent means 80 when the CPU is at least 1 and 1 below ("If not specified
+// or 0, defaults to 80 when requested CPU >= 1 and defaults to 1 when
+// requested CPU < 1", Cloud Run Admin API v1, RevisionSpec).
 func (s *Service) EffectiveConcurrency() int64 {
-	if s.Concurrency == 0 {
-		return defaultConcurrency
+	switch {
+	case s.Concurrency != 0:
+		return s.Concurrency
+	case s.CPU < 1:
+		return 1
 	}
-	return s.Concurrency
+	return defaultConcurrency
+}
+
+// applyServiceScale folds the service-wide minimum and maximum into the
+// revision's: the service-wide minimum is shared among the revisions that
+// take traffic (Cloud Run Admin API v2, ServiceScaling.min_instance_count),
+// and here one revision takes it all.
+func (s *Service) applyServiceScale() {
+	if s.ServiceMinSet && s.ServiceMinScale > s.MinScale {
+		s.MinScale = s.ServiceMinScale
+	}
+	if s.ServiceMaxSet && (!s.MaxScaleSet || s.ServiceMaxScale < s.MaxScale) {
+		s.MaxScale = s.ServiceMaxScale
+	}
 }
 
 // problem is one thing wrong with the submission, for the check named by
@@ -129,6 +166,7 @@ func ParseService(body []byte) (*Service, error) {
 		Port: defaultPort, ServiceScale: map[string]bool{}, Lines: map[string]int{}}
 	p := &parser{svc: s}
 	p.service(root)
+	s.applyServiceScale()
 	return s, nil
 }
 
@@ -153,6 +191,10 @@ func (p *parser) service(root *yaml.Node) {
 			p.svc.Name = s
 			if s == "" {
 				p.add("cloudrun.service", "metadata.name", v, "metadata.name is empty")
+			} else if !serviceNameRE.MatchString(s) {
+				// Cloud Run's own error for metadata.name, as quoted in
+				// jamesward/cloud-run-button#4.
+				p.add("cloudrun.service", "metadata.name", v, "metadata.name %q: Service name must use only letters, numbers and '-'. Must begin with a letter and cannot end with a '-'. Maximum length is 63 characters.", grader.Clip(s))
 			}
 		}
 	} else if meta.node != nil {
@@ -198,10 +240,23 @@ func (p *parser) service(root *yaml.Node) {
 		p.str(v, "spec.template.spec.serviceAccountName", "cloudrun.schema")
 	}
 	p.containers(rs.get("containers"), rsNode)
+	// The rest of RevisionSpec (Admin API v1), not judged here; two of its
+	// fields the reference marks "Not supported by Cloud Run".
+	for _, k := range []string{"volumes", "runtimeClassName", "nodeSelector"} {
+		rs.get(k)
+	}
+	for _, k := range []string{"enableServiceLinks", "imagePullSecrets"} {
+		if v := rs.get(k); v != nil {
+			p.add("cloudrun.schema", "spec.template.spec."+k, v, "spec.template.spec.%s is in the v1 schema, but its reference says: Not supported by Cloud Run", k)
+		}
+	}
 	rs.done()
 	tmpl.done()
 	p.traffic(spec.get("traffic"))
 	spec.done()
+	if v := top.get("status"); v != nil {
+		p.add("cloudrun.schema", "status", v, "status is what Cloud Run reports about a deployed service (ServiceStatus); it is not part of the service you submit, so leave it out")
+	}
 	top.done()
 }
 
@@ -222,7 +277,7 @@ func (p *parser) containers(n, parent *yaml.Node) {
 		return
 	case 1:
 	default:
-		p.add("cloudrun.service", pathContainers, n.Content[1], "%s lists %d containers; this service runs one", pathContainers, len(n.Content))
+		p.add("cloudrun.service", pathContainers, n.Content[1], "%s lists %d containers; this exercise's service runs one (Cloud Run also takes sidecars, but the trial plays a single container)", pathContainers, len(n.Content))
 	}
 	base := pathContainers + "[0]"
 	c := p.object(n.Content[0], base)
@@ -243,12 +298,13 @@ func (p *parser) containers(n, parent *yaml.Node) {
 				eo := p.object(e, path)
 				if nv := eo.get("name"); nv == nil {
 					p.add("cloudrun.schema", path, e, "%s needs a name", path)
-				} else {
-					p.str(nv, path+".name", "cloudrun.schema")
+				} else if name, ok := p.str(nv, path+".name", "cloudrun.schema"); ok && slices.Contains(reservedEnv, name) {
+					p.add("cloudrun.contract", path+".name", nv, "%s is set by Cloud Run itself (the container runtime contract), and its reserved names cannot be set in a service", name)
 				}
 				if vv := eo.get("value"); vv != nil {
 					p.str(vv, path+".value", "cloudrun.schema")
 				}
+				eo.get("valueFrom") // a secret reference (secretKeyRef)
 				eo.done()
 			}
 		}
@@ -258,16 +314,22 @@ func (p *parser) containers(n, parent *yaml.Node) {
 			p.add("cloudrun.schema", base+".ports", v, "%s.ports must be a list, not %s", base, describe(v))
 		} else {
 			if len(v.Content) > 1 {
-				p.add("cloudrun.service", base+".ports", v.Content[1], "%s.ports lists %d ports; a Cloud Run container receives requests on one", base, len(v.Content))
+				p.add("cloudrun.contract", base+".ports", v.Content[1], "%s.ports lists %d ports; Cloud Run takes only one port per container", base, len(v.Content))
 			}
 			for i, e := range v.Content {
 				path := fmt.Sprintf("%s.ports[%d]", base, i)
 				po := p.object(e, path)
-				po.get("name")
+				if nv := po.get("name"); nv != nil {
+					// "If specified, used to specify which protocol to use.
+					// Allowed values are http1 and h2c" (ContainerPort).
+					if name, ok := p.str(nv, path+".name", "cloudrun.contract"); ok && name != "http1" && name != "h2c" {
+						p.add("cloudrun.contract", path+".name", nv, "%s.name is %q; Cloud Run reads it as the protocol, http1 or h2c", path, grader.Clip(name))
+					}
+				}
 				if pv := po.get("containerPort"); pv != nil {
-					if port, ok := p.integer(pv, path+".containerPort", "cloudrun.service"); ok {
+					if port, ok := p.integer(pv, path+".containerPort", "cloudrun.contract"); ok {
 						if port < 1 || port > 65535 {
-							p.add("cloudrun.service", path+".containerPort", pv, "%s.containerPort is %d; a port is 1–65535", path, port)
+							p.add("cloudrun.contract", path+".containerPort", pv, "%s.containerPort is %d; a TCP port is 1–65535", path, port)
 						} else if i == 0 {
 							p.svc.Port = port
 						}
@@ -277,8 +339,15 @@ func (p *parser) containers(n, parent *yaml.Node) {
 			}
 		}
 	}
+	// The rest of Container (Admin API v1), read but not judged.
+	for _, k := range []string{"workingDir", "envFrom", "volumeMounts", "livenessProbe", "readinessProbe", "startupProbe",
+		"securityContext", "imagePullPolicy", "terminationMessagePath", "terminationMessagePolicy"} {
+		c.get(k)
+	}
 	res := p.object(c.get("resources"), base+".resources")
+	res.get("requests")
 	lim := p.object(res.get("limits"), base+".resources.limits")
+	lim.get("nvidia.com/gpu")
 	if v := lim.get("cpu"); v != nil {
 		path := base + ".resources.limits.cpu"
 		if q, text, ok := p.quantity(v, path, "cloudrun.resources"); ok {
@@ -292,7 +361,7 @@ func (p *parser) containers(n, parent *yaml.Node) {
 			case q < 1:
 				p.add("cloudrun.resources", path, v, "memory %s is less than one byte; write it with a binary suffix, such as 512Mi or 1Gi", text)
 			case q > 1<<50:
-				p.add("cloudrun.resources", path, v, "memory %s is far beyond any instance size (at most 32Gi)", text)
+				p.add("cloudrun.resources", path, v, "memory %s is more than Cloud Run's maximum of 32Gi", text)
 			default:
 				p.svc.MemoryBytes, p.svc.MemoryText, p.svc.MemorySet = int64(q), text, true
 			}
@@ -326,54 +395,6 @@ func (p *parser) traffic(n *yaml.Node) {
 		o.get("tag")
 		o.done()
 	}
-}
-
-// serviceAnnotations reads the service's own annotations: the revision's
-// scaling annotations placed here are recorded so that a check can say they
-// belong on the template.
-func (p *parser) serviceAnnotations(n *yaml.Node) {
-	for key, v := range p.stringMap(n, "metadata.annotations") {
-		switch key {
-		case annMinScale, annMaxScale, annServiceMinScale, annServiceMaxScale:
-			p.svc.ServiceScale[key] = true
-			p.scale(v, annotationPath("metadata.annotations", key), "cloudrun.scale")
-		}
-	}
-}
-
-func (p *parser) templateAnnotations(n *yaml.Node) {
-	for key, v := range p.stringMap(n, pathAnnotations) {
-		path := annotationPath(pathAnnotations, key)
-		switch key {
-		case annMinScale:
-			if s, ok := p.scale(v, path, "cloudrun.scale"); ok {
-				p.svc.MinScale, p.svc.MinScaleSet = s, true
-			}
-		case annMaxScale:
-			if s, ok := p.scale(v, path, "cloudrun.scale"); ok {
-				p.svc.MaxScale, p.svc.MaxScaleSet = s, true
-			}
-		case annServiceMinScale, annServiceMaxScale:
-			p.add("cloudrun.scale-annotations", path, v, "%s is a service-level annotation (metadata.annotations); on the template use %s",
-				key, strings.Replace(key, "run.googleapis.com/", "autoscaling.knative.dev/", 1))
-		default:
-			if near := nearScaleKey(key); near != "" {
-				p.add("cloudrun.scale-annotations", path, v, "%s is not read by Cloud Run; the annotation is spelled %s", key, near)
-			}
-		}
-	}
-}
-
-// nearScaleKey returns the scaling annotation key that key looks like a
-// misspelling of, or "".
-func nearScaleKey(key string) string {
-	norm := func(s string) string { return strings.ToLower(strings.NewReplacer("-", "", "_", "").Replace(s)) }
-	for _, want := range []string{annMinScale, annMaxScale} {
-		if key != want && (norm(key) == norm(want) || (strings.HasPrefix(key, "autoscaling.knative.dev/") && grader.EditDistance(key, want) <= 2)) {
-			return want
-		}
-	}
-	return ""
 }
 
 // scale reads a minScale or maxScale value: a whole number, written as a

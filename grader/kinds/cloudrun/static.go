@@ -12,11 +12,13 @@ import (
 var staticChecks = []grader.Check{
 	{ID: "cloudrun.schema", Title: "The YAML uses only fields of a Cloud Run service", MaxPoints: 1},
 	{ID: "cloudrun.service", Title: "A serving.knative.dev/v1 Service with a name and one container image", MaxPoints: 1},
-	{ID: "cloudrun.concurrency", Title: "containerConcurrency is 1–1000 (0 or absent means 80)", MaxPoints: 1},
-	{ID: "cloudrun.scale-annotations", Title: "minScale and maxScale are set on the revision template", MaxPoints: 1},
+	{ID: "cloudrun.contract", Title: "The container keeps Cloud Run's container contract (one port, reserved variables left to Cloud Run)", MaxPoints: 1},
+	{ID: "cloudrun.concurrency", Title: "containerConcurrency is 1–1000 (0 or absent: 80 from 1 vCPU, 1 below)", MaxPoints: 1},
+	{ID: "cloudrun.scale-annotations", Title: "minScale and maxScale are set on the level that reads them", MaxPoints: 1},
 	{ID: "cloudrun.scale", Title: "minScale and maxScale are whole numbers and minScale ≤ maxScale", MaxPoints: 1},
+	{ID: "cloudrun.annotations", Title: "Other annotations are ones Cloud Run reads, on their level, with documented values", MaxPoints: 1},
 	{ID: "cloudrun.resources", Title: "CPU and memory form a size Cloud Run offers", MaxPoints: 1},
-	{ID: "cloudrun.cpu-concurrency", Title: "Below 1 vCPU, containerConcurrency is 1", MaxPoints: 1},
+	{ID: "cloudrun.cpu-concurrency", Title: "Below 1 vCPU: containerConcurrency 1, request-based billing, first generation", MaxPoints: 1},
 	{ID: "cloudrun.timeout", Title: "timeoutSeconds is 1–3600", MaxPoints: 1},
 }
 
@@ -30,128 +32,42 @@ func judge(svc *Service) []grader.Check {
 	add := func(check, path, format string, args ...any) {
 		probs[check] = append(probs[check], problem{check: check, path: path, line: svc.Lines[path], msg: fmt.Sprintf(format, args...)})
 	}
+	ok := func(check string) bool { return len(probs[check]) == 0 }
 	notes := map[string]string{}
 	cc := svc.EffectiveConcurrency()
 
-	// containerConcurrency [facts: 1–1000; 0 or absent means 80 in this YAML].
-	if len(probs["cloudrun.concurrency"]) == 0 {
-		switch {
-		case !svc.ConcurrencySet:
-			notes["cloudrun.concurrency"] = "containerConcurrency is not set, so Cloud Run uses 80 requests per instance"
-		case svc.Concurrency < 0 || svc.Concurrency > maxConcurrency:
-			add("cloudrun.concurrency", pathConcurrency, "containerConcurrency is %d; it must be 1–%d (0 means the default of 80)", svc.Concurrency, maxConcurrency)
-		case svc.Concurrency == 0:
-			notes["cloudrun.concurrency"] = "containerConcurrency 0 means the default: 80 requests per instance"
-		default:
-			notes["cloudrun.concurrency"] = fmt.Sprintf("up to %d requests in flight per instance", svc.Concurrency)
-		}
-	}
+	notes["cloudrun.contract"] = fmt.Sprintf("requests arrive on port %d, given to the container as $PORT", svc.Port)
+	judgeConcurrency(svc, add, ok, notes)
+	judgeScale(svc, add, ok, notes)
+	notes["cloudrun.annotations"] = fmt.Sprintf("%d Cloud Run annotations, each on the level that reads it", svc.Annotations)
 
-	// Scaling annotations belong on the revision template.
-	for _, key := range []string{annMinScale, annMaxScale} {
-		if svc.ServiceScale[key] {
-			onTemplate := (key == annMinScale && svc.MinScaleSet) || (key == annMaxScale && svc.MaxScaleSet)
-			if !onTemplate {
-				add("cloudrun.scale-annotations", annotationPath("metadata.annotations", key),
-					"%s is on the service's metadata.annotations, where it does not set the revision's scaling; move it to %s", key, pathAnnotations)
-			}
-		}
+	cpuText, memText := svc.CPUText, svc.MemoryText
+	if !svc.CPUSet {
+		cpuText = "1 (the default)"
 	}
-	for _, key := range []string{annServiceMinScale, annServiceMaxScale} {
-		if svc.ServiceScale[key] {
-			add("cloudrun.scale-annotations", annotationPath("metadata.annotations", key),
-				"%s is a service-wide setting; this exercise asks for the revision's own %s on %s",
-				key, strings.Replace(key, "run.googleapis.com/", "autoscaling.knative.dev/", 1), pathAnnotations)
-		}
+	if !svc.MemorySet {
+		memText = "512Mi (the default)"
 	}
-	if len(probs["cloudrun.scale-annotations"]) == 0 {
-		var set []string
-		if svc.MinScaleSet {
-			set = append(set, "minScale "+strconv.FormatInt(svc.MinScale, 10))
-		}
-		if svc.MaxScaleSet {
-			set = append(set, "maxScale "+strconv.FormatInt(svc.MaxScale, 10))
-		}
-		if len(set) == 0 {
-			notes["cloudrun.scale-annotations"] = "no scaling annotations: minScale 0 and maxScale 100 apply"
+	if ok("cloudrun.resources") {
+		if path, msg := resourceProblem(svc, cpuText, memText); msg != "" {
+			add("cloudrun.resources", path, "%s", msg)
 		} else {
-			notes["cloudrun.scale-annotations"] = strings.Join(set, " and ") + " on the revision template"
-		}
-	}
-
-	// minScale ≤ maxScale; maxScale defaults to 100 [facts].
-	if len(probs["cloudrun.scale"]) == 0 {
-		minP, maxP := annotationPath(pathAnnotations, annMinScale), annotationPath(pathAnnotations, annMaxScale)
-		switch {
-		case svc.MaxScaleSet && svc.MaxScale == 0:
-			add("cloudrun.scale", maxP, "maxScale is 0, which would allow no instance to serve; give at least 1, or leave it out for the default of 100")
-		case svc.MinScale > svc.MaxScale && svc.MaxScaleSet:
-			add("cloudrun.scale", minP, "minScale %d is above maxScale %d: the minimum number of instances cannot exceed the maximum", svc.MinScale, svc.MaxScale)
-		case svc.MinScale > svc.MaxScale:
-			add("cloudrun.scale", minP, "minScale %d is above the default maxScale of %d: set maxScale too", svc.MinScale, svc.MaxScale)
-		default:
-			notes["cloudrun.scale"] = fmt.Sprintf("between %d and %d instances", svc.MinScale, svc.MaxScale)
-		}
-	}
-
-	// CPU and memory [facts: CPU max 8; memory max 32 GiB; > 4 GiB needs
-	// ≥ 2 vCPU, > 8 GiB ≥ 4, > 16 GiB ≥ 6, > 24 GiB ≥ 8; 0.5 vCPU → at most 1 GiB].
-	if len(probs["cloudrun.resources"]) == 0 {
-		cpuP, memP := pathContainers+"[0].resources.limits.cpu", pathContainers+"[0].resources.limits.memory"
-		cpu, mem := svc.CPU, svc.MemoryBytes
-		cpuText, memText := svc.CPUText, svc.MemoryText
-		if !svc.CPUSet {
-			cpuText = "1 (the default)"
-		}
-		if !svc.MemorySet {
-			memText = "512Mi (the default)"
-		}
-		const gib = 1 << 30
-		needs := []struct {
-			above int64
-			cpu   float64
-		}{{24 * gib, 8}, {16 * gib, 6}, {8 * gib, 4}, {4 * gib, 2}}
-		switch {
-		case cpu > 8:
-			add("cloudrun.resources", cpuP, "cpu %s is more than Cloud Run's maximum of 8 vCPU", cpuText)
-		case mem > 32*gib:
-			add("cloudrun.resources", memP, "memory %s is more than Cloud Run's maximum of 32Gi", memText)
-		case cpu <= 0.5 && mem > gib:
-			add("cloudrun.resources", memP, "memory %s is too much for cpu %s: at 0.5 vCPU or less an instance has at most 1Gi", memText, cpuText)
-		default:
-			for _, n := range needs {
-				if mem > n.above && cpu < n.cpu {
-					add("cloudrun.resources", cpuP, "memory %s needs at least %g vCPU; cpu is %s", memText, n.cpu, cpuText)
-					break
-				}
-			}
-		}
-		if len(probs["cloudrun.resources"]) == 0 {
 			notes["cloudrun.resources"] = fmt.Sprintf("cpu %s with memory %s", cpuText, memText)
 		}
 	}
-
-	// Below 1 vCPU, concurrency must be 1 [facts].
-	if len(probs["cloudrun.resources"]) == 0 && len(probs["cloudrun.concurrency"]) == 0 && svc.CPU < 1 {
-		switch {
-		case !svc.ConcurrencySet || svc.Concurrency == 0:
-			add("cloudrun.cpu-concurrency", pathContainers+"[0].resources.limits.cpu",
-				"cpu %s is below 1 vCPU, where Cloud Run allows only containerConcurrency 1; containerConcurrency is not set, which means 80", svc.CPUText)
-		case svc.Concurrency != 1:
-			add("cloudrun.cpu-concurrency", pathConcurrency,
-				"cpu %s is below 1 vCPU, where Cloud Run allows only containerConcurrency 1; you set %d", svc.CPUText, svc.Concurrency)
+	if ok("cloudrun.resources") && ok("cloudrun.concurrency") && svc.CPU < 1 {
+		for _, p := range belowOneCPUProblems(svc) {
+			add("cloudrun.cpu-concurrency", p.path, "%s", p.msg)
 		}
 	}
-	if len(probs["cloudrun.cpu-concurrency"]) == 0 {
-		if svc.CPU < 1 {
-			notes["cloudrun.cpu-concurrency"] = "below 1 vCPU with containerConcurrency 1"
-		} else {
-			notes["cloudrun.cpu-concurrency"] = fmt.Sprintf("%g vCPU allows containerConcurrency %d", svc.CPU, cc)
-		}
+	if svc.CPU < 1 {
+		notes["cloudrun.cpu-concurrency"] = fmt.Sprintf("below 1 vCPU with containerConcurrency %d", cc)
+	} else {
+		notes["cloudrun.cpu-concurrency"] = fmt.Sprintf("%g vCPU allows containerConcurrency %d", svc.CPU, cc)
 	}
 
 	// Request timeout [facts: default 300 s, at most 3600 s].
-	if len(probs["cloudrun.timeout"]) == 0 {
+	if ok("cloudrun.timeout") {
 		if svc.TimeoutSet && (svc.TimeoutSeconds < 1 || svc.TimeoutSeconds > maxTimeout) {
 			add("cloudrun.timeout", pathTimeout, "timeoutSeconds is %d; a request timeout is 1–%d seconds", svc.TimeoutSeconds, maxTimeout)
 		} else if svc.TimeoutSet {
@@ -160,13 +76,100 @@ func judge(svc *Service) []grader.Check {
 			notes["cloudrun.timeout"] = "timeoutSeconds is not set: 300 s"
 		}
 	}
-	if len(probs["cloudrun.schema"]) == 0 {
-		notes["cloudrun.schema"] = "every field is one Cloud Run reads"
-	}
-	if len(probs["cloudrun.service"]) == 0 {
-		notes["cloudrun.service"] = fmt.Sprintf("service %q", svc.Name)
-	}
+	notes["cloudrun.schema"] = "every field is one Cloud Run reads"
+	notes["cloudrun.service"] = fmt.Sprintf("service %q", svc.Name)
+	return verdicts(probs, notes)
+}
 
+type addFunc func(check, path, format string, args ...any)
+
+// judgeConcurrency: 1–1000, and 0 or absent means the default
+// [facts: concurrency; Cloud Run Admin API v1, RevisionSpec].
+func judgeConcurrency(svc *Service, add addFunc, ok func(string) bool, notes map[string]string) {
+	if !ok("cloudrun.concurrency") {
+		return
+	}
+	def := "80 requests per instance (the default from 1 vCPU)"
+	if svc.CPU < 1 {
+		def = "1 request per instance (the default below 1 vCPU)"
+	}
+	switch {
+	case !svc.ConcurrencySet:
+		notes["cloudrun.concurrency"] = "containerConcurrency is not set: " + def
+	case svc.Concurrency < 0 || svc.Concurrency > maxConcurrency:
+		add("cloudrun.concurrency", pathConcurrency, "containerConcurrency is %d; it must be 1–%d (0 means the default)", svc.Concurrency, maxConcurrency)
+	case svc.Concurrency == 0:
+		notes["cloudrun.concurrency"] = "containerConcurrency 0 means the default: " + def
+	default:
+		notes["cloudrun.concurrency"] = fmt.Sprintf("up to %d requests in flight per instance", svc.Concurrency)
+	}
+}
+
+// judgeScale: the revision's scaling annotations belong on the template,
+// the service-wide ones on the service; minScale ≤ maxScale, and maxScale
+// defaults to 100 [facts; Cloud Run YAML reference].
+func judgeScale(svc *Service, add addFunc, ok func(string) bool, notes map[string]string) {
+	for _, key := range []string{annMinScale, annMaxScale} {
+		if svc.ServiceScale[key] {
+			add("cloudrun.scale-annotations", annotationPath("metadata.annotations", key),
+				"%s is a revision annotation: Cloud Run's YAML reference reads it on %s, not on the service's metadata.annotations (where the service-wide setting is %s)",
+				key, pathAnnotations, strings.Replace(key, "autoscaling.knative.dev/", "run.googleapis.com/", 1))
+		}
+	}
+	if ok("cloudrun.scale-annotations") {
+		var set []string
+		if svc.MinScaleSet {
+			set = append(set, "minScale "+strconv.FormatInt(svc.MinScale, 10))
+		}
+		if svc.MaxScaleSet {
+			set = append(set, "maxScale "+strconv.FormatInt(svc.MaxScale, 10))
+		}
+		level := " on the revision template"
+		if svc.ServiceMinSet || svc.ServiceMaxSet {
+			level = fmt.Sprintf(" for the revision, with the service-wide settings applied (%s)", serviceScaleText(svc))
+		}
+		if len(set) == 0 && !svc.ServiceMinSet && !svc.ServiceMaxSet {
+			notes["cloudrun.scale-annotations"] = "no scaling annotations: minScale 0 and maxScale 100 apply"
+		} else {
+			notes["cloudrun.scale-annotations"] = fmt.Sprintf("minScale %d and maxScale %d%s", svc.MinScale, svc.MaxScale, level)
+		}
+	}
+	if !ok("cloudrun.scale") {
+		return
+	}
+	minP, maxP := annotationPath(pathAnnotations, annMinScale), annotationPath(pathAnnotations, annMaxScale)
+	if !svc.MinScaleSet && svc.ServiceMinSet {
+		minP = annotationPath("metadata.annotations", annServiceMinScale)
+	}
+	if !svc.MaxScaleSet && svc.ServiceMaxSet {
+		maxP = annotationPath("metadata.annotations", annServiceMaxScale)
+	}
+	maxSet := svc.MaxScaleSet || svc.ServiceMaxSet
+	switch {
+	case maxSet && svc.MaxScale == 0:
+		add("cloudrun.scale", maxP, "maxScale is 0, which would allow no instance to serve; give at least 1, or leave it out for the default of 100")
+	case svc.MinScale > svc.MaxScale && maxSet:
+		add("cloudrun.scale", minP, "minScale %d is above maxScale %d: the minimum number of instances cannot exceed the maximum", svc.MinScale, svc.MaxScale)
+	case svc.MinScale > svc.MaxScale:
+		add("cloudrun.scale", minP, "minScale %d is above the default maxScale of %d: set maxScale too", svc.MinScale, svc.MaxScale)
+	default:
+		notes["cloudrun.scale"] = fmt.Sprintf("between %d and %d instances", svc.MinScale, svc.MaxScale)
+	}
+}
+
+func serviceScaleText(svc *Service) string {
+	var parts []string
+	if svc.ServiceMinSet {
+		parts = append(parts, fmt.Sprintf("%s %d", annServiceMinScale, svc.ServiceMinScale))
+	}
+	if svc.ServiceMaxSet {
+		parts = append(parts, fmt.Sprintf("%s %d", annServiceMaxScale, svc.ServiceMaxScale))
+	}
+	return strings.Join(parts, ", ")
+}
+
+// verdicts turns the problems and notes into the checks, in order.
+func verdicts(probs map[string][]problem, notes map[string]string) []grader.Check {
 	out := make([]grader.Check, 0, len(staticChecks))
 	for _, c := range staticChecks {
 		c.Phase = grader.PhaseStatic

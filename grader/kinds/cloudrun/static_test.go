@@ -82,28 +82,31 @@ func TestStaticChecks(t *testing.T) {
 		{name: "ScaleNegative", body: edit(t, `minScale: "4"`, `minScale: "-1"`), fails: "cloudrun.scale", message: "negative"},
 		{name: "ScaleOnServiceOnly", body: edit(t, "  name: orders-api\n", "  name: orders-api\n  annotations:\n    autoscaling.knative.dev/minScale: \"4\"\n").
 			r("        autoscaling.knative.dev/minScale: \"4\"\n", ""),
-			fails: "cloudrun.scale-annotations", field: annotationPath("metadata.annotations", annMinScale), message: "move it to spec.template.metadata.annotations"},
-		{name: "ServiceWideMinScale", body: edit(t, "  name: orders-api\n", "  name: orders-api\n  annotations:\n    run.googleapis.com/minScale: \"4\"\n"),
-			fails: "cloudrun.scale-annotations", message: "service-wide"},
+			fails: "cloudrun.scale-annotations", field: annotationPath("metadata.annotations", annMinScale), message: "reads it on spec.template.metadata.annotations"},
+		// The service-wide minimum is a documented service annotation (YAML reference).
+		{name: "ServiceWideMinScaleAccepted", body: edit(t, "  name: orders-api\n", "  name: orders-api\n  annotations:\n    run.googleapis.com/minScale: \"4\"\n")},
+		{name: "ServiceWideMinScaleOnTemplate", body: edit(t, "autoscaling.knative.dev/minScale", "run.googleapis.com/minScale"),
+			fails: "cloudrun.scale-annotations", message: "service-wide setting"},
 		{name: "MisspeltAnnotation", body: edit(t, "autoscaling.knative.dev/minScale", "autoscaling.knative.dev/minscale"),
 			fails: "cloudrun.scale-annotations", message: "spelled autoscaling.knative.dev/minScale"},
 		{name: "HalfCPUConcurrency10", body: edit(t, "containerConcurrency: 4", "containerConcurrency: 10").r(`cpu: "1"`, `cpu: "0.5"`),
 			fails: "cloudrun.cpu-concurrency", field: pathConcurrency, message: "you set 10"},
-		{name: "MilliCPUConcurrencyAbsent", body: edit(t, "      containerConcurrency: 4\n", "").r(`cpu: "1"`, `cpu: 500m`),
-			fails: "cloudrun.cpu-concurrency", message: "which means 80"},
+		// "If not specified or 0, defaults to 80 when requested CPU >= 1 and
+		// defaults to 1 when requested CPU < 1" (Admin API v1, RevisionSpec).
+		{name: "MilliCPUConcurrencyAbsentMeans1", body: edit(t, "      containerConcurrency: 4\n", "").r(`cpu: "1"`, `cpu: 500m`)},
 		{name: "HalfCPUConcurrency1", body: edit(t, "containerConcurrency: 4", "containerConcurrency: 1").r(`cpu: "1"`, `cpu: 0.5`)},
 		{name: "CPUTooMuch", body: edit(t, `cpu: "1"`, `cpu: "16"`), fails: "cloudrun.resources", message: "maximum of 8 vCPU"},
 		{name: "MemoryNeeds4CPU", body: edit(t, "memory: 512Mi", "memory: 8Gi"), fails: "cloudrun.resources", message: "needs at least 2 vCPU"},
 		{name: "Memory4GiOn1CPU", body: edit(t, "memory: 512Mi", "memory: 4Gi")},
 		{name: "Memory2GiOnHalfCPU", body: edit(t, "memory: 512Mi", "memory: 2Gi").r(`cpu: "1"`, `cpu: "0.5"`).r("containerConcurrency: 4", "containerConcurrency: 1"),
-			fails: "cloudrun.resources", message: "at most 1Gi"},
+			fails: "cloudrun.resources", message: "needs at least 1 vCPU"},
 		{name: "MemoryTooMuch", body: edit(t, "memory: 512Mi", "memory: 40Gi").r(`cpu: "1"`, `cpu: "8"`), fails: "cloudrun.resources", message: "32Gi"},
 		{name: "MemoryMilli", body: edit(t, "memory: 512Mi", "memory: 512m"), fails: "cloudrun.resources", message: "less than one byte"},
 		{name: "MemoryGarbage", body: edit(t, "memory: 512Mi", "memory: lots"), fails: "cloudrun.resources", message: "not a quantity"},
 		{name: "CPUZero", body: edit(t, `cpu: "1"`, `cpu: "0"`), fails: "cloudrun.resources", message: "more than zero"},
 		{name: "UnknownFieldWithSuggestion", body: edit(t, "containerConcurrency:", "containerConcurency:"),
 			fails: "cloudrun.schema", field: "spec.template.spec.containerConcurency", message: "did you mean containerConcurrency?"},
-		{name: "UnknownTopField", body: validService + "status: {}\n", fails: "cloudrun.schema", message: "status is not a field of the service"},
+		{name: "UnknownTopField", body: validService + "status: {}\n", fails: "cloudrun.schema", message: "status is what Cloud Run reports"},
 		{name: "LineInMessage", body: edit(t, "kind: Service", "kind: Service\nfoo: bar"), fails: "cloudrun.schema", message: "line 3:"},
 		{name: "WrongAPIVersion", body: edit(t, "serving.knative.dev/v1", "apps/v1"), fails: "cloudrun.service", message: `"apps/v1"`},
 		{name: "WrongKind", body: edit(t, "kind: Service", "kind: Deployment"), fails: "cloudrun.service", field: "kind"},
@@ -116,7 +119,7 @@ func TestStaticChecks(t *testing.T) {
 		{name: "TimeoutTooLong", body: edit(t, "containerConcurrency: 4", "containerConcurrency: 4\n      timeoutSeconds: 7200"),
 			fails: "cloudrun.timeout", message: "1–3600"},
 		{name: "PortOutOfRange", body: edit(t, "        - image:", "        - ports:\n            - containerPort: 70000\n          image:"),
-			fails: "cloudrun.service", message: "1–65535"},
+			fails: "cloudrun.contract", message: "1–65535"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -72,6 +72,13 @@ func TestRunVerdicts(t *testing.T) {
 	ex := gradertest.Load(t, exerciseDir)
 	e := grader.NewEngine(sb, quiet, iam.Kind{})
 
+	t.Run("solution-with-recommended-trust-conditions", func(t *testing.T) {
+		res := grade(t, e, ex.Spec, withRecommendedTrust(t, ex.Solution))
+		if res.Status != grader.StatusPass || res.Score != 1 {
+			t.Fatalf("the reference with AWS's recommended trust conditions must pass:\n%s\n%s", describe(res), res.Log)
+		}
+	})
+
 	t.Run("solution.json", func(t *testing.T) {
 		res := grade(t, e, ex.Spec, ex.Solution)
 		if res.Status != grader.StatusPass || res.Score != 1 {
@@ -108,6 +115,23 @@ func TestRunVerdicts(t *testing.T) {
 		"wrong/conditional-read.json":         {"iam.run-read", "fail", "AccessDenied"},
 		"wrong/bucket-wildcard.json":          {"iam.run-read", "pass", "200 OK"},
 		"wrong/lowercase-effect.json":         {"iam.run-start", "skip", "IAM would reject a policy document"},
+		// Issue 10: IAM as IAM evaluates it.
+		"wrong/trust-extra-account.json":          {"iam.run-read", "pass", "200 OK"},
+		"wrong/trust-own-account.json":            {"iam.run-start", "pass", "with the execution role"},
+		"wrong/trust-web-identity.json":           {"iam.run-read", "pass", "200 OK"},
+		"wrong/trust-wrong-source-account.json":   {"iam.run-read", "fail", "got no credentials"},
+		"wrong/trust-forallvalues-anyone.json":    {"iam.run-start", "pass", "with the execution role"},
+		"wrong/trust-unevaluated-condition.json":  {"iam.run-read", "fail", "got no credentials"},
+		"wrong/task-get-object-star.json":         {"iam.run-denied", "pass", "AccessDenied — good"},
+		"wrong/task-star-object.json":             {"iam.run-denied", "fail", "PutObject reports-bucket/daily/x.csv: 200 OK"},
+		"wrong/execution-logs-star.json":          {"iam.run-logs", "pass", "PutLogEvents"},
+		"wrong/execution-secret-prefix.json":      {"iam.run-start", "pass", "with the execution role"},
+		"wrong/task-not-action.json":              {"iam.run-denied", "fail", "PutObject reports-bucket/daily/x.csv: 200 OK"},
+		"wrong/task-deny-not-enough.json":         {"iam.run-denied", "fail", "PutObject reports-bucket/daily/x.csv: 200 OK"},
+		"wrong/task-insecure-transport-only.json": {"iam.run-read", "fail", "AccessDenied"},
+		"wrong/sid-duplicate.json":                {"iam.run-start", "skip", "IAM would reject a policy document"},
+		"wrong/sid-hyphen.json":                   {"iam.run-start", "skip", "IAM would reject a policy document"},
+		"wrong/trust-not-principal.json":          {"iam.run-start", "skip", "IAM would reject a policy document"},
 	}
 	for _, w := range ex.Wrong {
 		t.Run(w.File, func(t *testing.T) {
@@ -127,6 +151,47 @@ func TestRunVerdicts(t *testing.T) {
 				t.Fatalf("%s: want %s with %q:\n%s", want.check, want.status, want.contains, describe(res))
 			}
 		})
+	}
+}
+
+// withRecommendedTrust is the reference answer with the trust conditions
+// AWS recommends for ECS tasks (shared/facts.md: aws:SourceAccount and
+// aws:SourceArn) on both roles: a correct answer, not a mistake.
+func withRecommendedTrust(t testing.TB, solution []byte) []byte {
+	t.Helper()
+	var m map[string]map[string]any
+	if err := json.Unmarshal(solution, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, role := range []string{"executionRole", "taskRole"} {
+		m[role]["trustPolicy"] = map[string]any{"Version": "2012-10-17", "Statement": []any{map[string]any{
+			"Effect": "Allow", "Principal": map[string]any{"Service": "ecs-tasks.amazonaws.com"}, "Action": "sts:AssumeRole",
+			"Condition": map[string]any{
+				"ArnLike":      map[string]any{"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"},
+				"StringEquals": map[string]any{"aws:SourceAccount": "123456789012"},
+			}}}}
+	}
+	body, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
+}
+
+// TestRecommendedTrustConditionsPass: the static checks accept the
+// recommended conditions and say they refuse the service acting for
+// another account.
+func TestRecommendedTrustConditionsPass(t *testing.T) {
+	ex := gradertest.Load(t, exerciseDir)
+	e := grader.NewEngine(nil, quiet, iam.Kind{})
+	res := grade(t, e, ex.Spec, withRecommendedTrust(t, ex.Solution))
+	for _, c := range res.Checks {
+		if c.Phase == grader.PhaseStatic && c.Status != grader.CheckPass {
+			t.Errorf("%s is %s: %s", c.ID, c.Status, c.Message)
+		}
+	}
+	if c := res.Check("iam.trust"); c == nil || !strings.Contains(c.Message, "also refuse ecs-tasks.amazonaws.com acting for another account") {
+		t.Errorf("the trust check should note the confused-deputy conditions: %+v", c)
 	}
 }
 

@@ -57,7 +57,7 @@ func randomHex(n int) string {
 func runTask(ctx context.Context, g *grader.Grading, sc *Scenario, p *parsed) error {
 	checks := runChecks(sc)
 	start, read, denied, logs := checks[0], checks[1], checks[2], checks[3]
-	scope, err := g.Containers(ctx)
+	scope, err := sandbox.Open(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -106,7 +106,9 @@ func runTask(ctx context.Context, g *grader.Grading, sc *Scenario, p *parsed) er
 		return err
 	}
 	addr := ip + ":" + simPort
-	hc := &http.Client{Timeout: 5 * time.Second}
+	// The agent's calls go through a relay exec'd in the simulator's own
+	// container, inside the task's network.
+	hc := &http.Client{Timeout: 5 * time.Second, Transport: sim.Transport()}
 	if err := waitReady(ctx, hc, addr, sim); err != nil {
 		return err
 	}
@@ -290,6 +292,7 @@ func capability(sc *Scenario, op, target string) string {
 func waitReady(ctx context.Context, hc *http.Client, addr string, sim *sandbox.Container) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
+	var last error
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/healthz", nil)
 		resp, err := hc.Do(req)
@@ -298,14 +301,16 @@ func waitReady(ctx context.Context, hc *http.Client, addr string, sim *sandbox.C
 			if resp.StatusCode == http.StatusOK {
 				return nil
 			}
+			err = fmt.Errorf("HTTP %d", resp.StatusCode)
 		}
+		last = err
 		if st, serr := sim.State(ctx); serr == nil && !st.Running && st.Status != "created" {
 			out, _ := sim.Logs(context.WithoutCancel(ctx))
 			return fmt.Errorf("the AWS simulator exited with code %d before answering: %s", st.ExitCode, strings.TrimSpace(out))
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("the AWS simulator did not answer at %s: %w", addr, ctx.Err())
+			return fmt.Errorf("the AWS simulator's container runs but did not answer at %s within 10 s (last: %v): %w", addr, last, ctx.Err())
 		case <-time.After(30 * time.Millisecond):
 		}
 	}

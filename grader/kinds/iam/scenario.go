@@ -28,6 +28,9 @@ type Scenario struct {
 	Secrets map[string]string `yaml:"secrets"`
 	// Reads lists bucket/key objects the app must be able to read.
 	Reads []string `yaml:"reads"`
+	// ReadScope lists the bucket/key patterns the app may read (its job
+	// covers every object they match); by default, exactly Reads.
+	ReadScope []string `yaml:"readScope"`
 	// Objects is what the simulated S3 holds: bucket/key → content.
 	Objects map[string]string `yaml:"objects"`
 	// Forbidden lists calls the app tries at run time, each "Operation
@@ -48,10 +51,23 @@ const (
 	taskRoleName      = "api-worker-task-role"
 )
 
-// need is a request a role must allow or deny, with why.
+// need is a request a role must allow, with why. Scope is the resource
+// pattern of everything the same need covers (every log stream of the task's
+// log group, every object under the app's prefix): a grant inside it is not
+// beyond what the role needs.
 type need struct {
 	policy.Request
-	Why string
+	Scope string
+	Why   string
+}
+
+// covers reports whether a grant of action on resource is part of the need.
+func (n need) covers(action, resource string) bool {
+	scope := n.Scope
+	if scope == "" {
+		scope = n.Resource
+	}
+	return strings.EqualFold(n.Action, action) && policy.MatchResource(scope, resource)
 }
 
 func (n need) String() string {
@@ -97,6 +113,9 @@ func decodeScenario(spec grader.Spec) (*Scenario, error) {
 	if sc.LogStreamPrefix == "" {
 		sc.LogStreamPrefix = "ecs"
 	}
+	if len(sc.ReadScope) == 0 {
+		sc.ReadScope = sc.Reads
+	}
 	return &sc, nil
 }
 
@@ -128,21 +147,52 @@ func (sc *Scenario) logStreamARN(stream string) string {
 	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:log-stream:%s", sc.Region, sc.Account, sc.LogGroup, stream)
 }
 
+// logGroupARN is the log group in the form CloudWatch Logs checks, with the
+// trailing ":*" (shared/facts.md, IAM policy documents).
+func (sc *Scenario) logGroupARN() string {
+	return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", sc.Region, sc.Account, sc.LogGroup)
+}
+
+// sampleTaskID names the task in the requests the static checks evaluate.
+const sampleTaskID = "0f6a3c5e2b1d4e7f8a9b0c1d2e3f4a5b"
+
+// taskARN is the task the ECS agent acts for when it assumes a role, in the
+// simulated cluster "default" (the run phase's simulator names it alike).
+func (sc *Scenario) taskARN() string {
+	return fmt.Sprintf("arn:aws:ecs:%s:%s:task/default/%s", sc.Region, sc.Account, sampleTaskID)
+}
+
+func (sc *Scenario) roleARN(name string) string {
+	return fmt.Sprintf("arn:aws:iam::%s:role/%s", sc.Account, name)
+}
+
+// roleContext is the request context of a call made with a role's
+// credentials.
+func (sc *Scenario) roleContext(roleName string) policy.Context {
+	return policy.PrincipalContext(sc.Account, sc.roleARN(roleName))
+}
+
 // agentNeeds is what the ECS agent does with the execution role to start
 // the task: the ECR pull set, the awslogs writes and each secret.
 func (sc *Scenario) agentNeeds() []need {
 	repo := sc.repositoryARN()
-	stream := sc.logStreamARN(sc.logStream("0f6a3c5e2b1d4e7f8a9b0c1d2e3f4a5b"))
+	stream := sc.logStreamARN(sc.logStream(sampleTaskID))
+	// Every task gets a stream of its own in the group.
+	streams := sc.logStreamARN("*")
+	ctx := sc.roleContext(executionRoleName)
+	req := func(action, resource string) policy.Request {
+		return policy.Request{Action: action, Resource: resource, Context: ctx}
+	}
 	needs := []need{
-		{policy.Request{Action: "ecr:GetAuthorizationToken", Resource: "*"}, "to log in to the private registry"},
-		{policy.Request{Action: "ecr:BatchCheckLayerAvailability", Resource: repo}, "to pull the image"},
-		{policy.Request{Action: "ecr:GetDownloadUrlForLayer", Resource: repo}, "to pull the image's layers"},
-		{policy.Request{Action: "ecr:BatchGetImage", Resource: repo}, "to pull the image's manifest"},
-		{policy.Request{Action: "logs:CreateLogStream", Resource: stream}, "for the awslogs driver to create the task's log stream"},
-		{policy.Request{Action: "logs:PutLogEvents", Resource: stream}, "for the awslogs driver to write the container's output"},
+		{req("ecr:GetAuthorizationToken", "*"), "", "to log in to the private registry"},
+		{req("ecr:BatchCheckLayerAvailability", repo), "", "to pull the image"},
+		{req("ecr:GetDownloadUrlForLayer", repo), "", "to pull the image's layers"},
+		{req("ecr:BatchGetImage", repo), "", "to pull the image's manifest"},
+		{req("logs:CreateLogStream", stream), streams, "for the awslogs driver to create the task's log stream"},
+		{req("logs:PutLogEvents", stream), streams, "for the awslogs driver to write the container's output"},
 	}
 	for _, name := range slices.Sorted(maps.Keys(sc.Secrets)) {
-		needs = append(needs, need{policy.Request{Action: "secretsmanager:GetSecretValue", Resource: sc.Secrets[name]}, "to fill " + name + " from Secrets Manager"})
+		needs = append(needs, need{req("secretsmanager:GetSecretValue", sc.Secrets[name]), "", "to fill " + name + " from Secrets Manager"})
 	}
 	return needs
 }
@@ -150,34 +200,39 @@ func (sc *Scenario) agentNeeds() []need {
 // appNeeds is what the application does with the task role.
 func (sc *Scenario) appNeeds() []need {
 	var needs []need
+	ctx := sc.roleContext(taskRoleName)
 	for _, r := range sc.Reads {
-		needs = append(needs, need{policy.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::" + r}, "for the app to read its report"})
+		scope := ""
+		for _, pattern := range sc.ReadScope {
+			if policy.Match(pattern, r) {
+				scope = "arn:aws:s3:::" + pattern
+			}
+		}
+		needs = append(needs, need{policy.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::" + r, Context: ctx}, scope, "for the app to read its report"})
 	}
 	return needs
 }
 
-// executionMustDeny: the app's needs (the agent never touches S3) and the
-// scenario's list.
-func (sc *Scenario) executionMustDeny() []need {
-	var out []need
-	for _, n := range sc.appNeeds() {
-		n.Why = "S3 is the app's business, not the agent's"
-		out = append(out, n)
+// appScope is every read the app's job covers, for the least-privilege
+// check: s3:GetObject on each pattern of ReadScope.
+func (sc *Scenario) appScope() []need {
+	out := sc.appNeeds()
+	for _, pattern := range sc.ReadScope {
+		out = append(out, need{Request: policy.Request{Action: "s3:GetObject", Resource: "arn:aws:s3:::" + pattern}, Scope: "arn:aws:s3:::" + pattern})
 	}
-	list, _ := parseNeeds(sc.ExecutionMustDeny, "the agent does not need it")
-	return append(out, list...)
+	return out
 }
 
-// taskMustDeny: the agent's needs (the app never needs them) and the
-// scenario's list.
-func (sc *Scenario) taskMustDeny() []need {
-	var out []need
-	for _, n := range sc.agentNeeds() {
-		n.Why = "that is the agent's job, done with the execution role"
-		out = append(out, n)
+// probes returns the scenario's extra requests for a role (ExecutionMustDeny
+// or TaskMustDeny): their resources join the ones the least-privilege check
+// evaluates every catalog action against.
+func (sc *Scenario) probes(side roleSide) []need {
+	list := sc.ExecutionMustDeny
+	if side == taskSide {
+		list = sc.TaskMustDeny
 	}
-	list, _ := parseNeeds(sc.TaskMustDeny, "the app does not need it")
-	return append(out, list...)
+	out, _ := parseNeeds(list, "")
+	return out
 }
 
 func parseNeeds(list []string, why string) ([]need, error) {
@@ -187,7 +242,7 @@ func parseNeeds(list []string, why string) ([]need, error) {
 		if len(f) != 2 {
 			return nil, fmt.Errorf("request %q is not \"action resource\"", s)
 		}
-		out = append(out, need{policy.Request{Action: f[0], Resource: f[1]}, why})
+		out = append(out, need{Request: policy.Request{Action: f[0], Resource: f[1]}, Why: why})
 	}
 	return out, nil
 }

@@ -56,7 +56,7 @@ type placement struct {
 // then the peak number of tasks spread round-robin across the subnets.
 func deploy(ctx context.Context, g *grader.Grading, s Scenario, subnets []netip.Prefix, check grader.Check) error {
 	g.Running(check.ID, check.Title)
-	scope, err := g.Containers(ctx)
+	scope, err := sandbox.Open(ctx, g)
 	if err != nil {
 		return err
 	}
@@ -181,7 +181,7 @@ func start(ctx context.Context, g *grader.Grading, scope *sandbox.Scope, checkID
 	if err != nil {
 		if msg, ok := noAddress(err); ok {
 			p.pending = msg
-			g.Progress(checkID, "%s stays PENDING: no free IPv4 address in %s", p.label, subnets[p.subnet])
+			g.Progress(checkID, "%s gets no address: no free IPv4 address in %s, so it cannot start", p.label, subnets[p.subnet])
 			g.Logf("%s in %s: the engine said: %s", p.label, subnets[p.subnet], msg)
 			return nil
 		}
@@ -253,9 +253,11 @@ func judgeDeploy(c grader.Check, s Scenario, subnets []netip.Prefix, enis, tasks
 	}
 	c.Status, c.Points = grader.CheckFail, 0
 	c.Field = fmt.Sprintf("/subnets/%d", first.subnet)
-	c.Message = fmt.Sprintf("%s stays PENDING: no free IPv4 address in %s (the engine said: %s)", first.label, subnets[first.subnet], first.pending)
+	c.Message = fmt.Sprintf("%s gets no address: no free IPv4 address in %s (the engine said: %s)", first.label, subnets[first.subnet], first.pending)
 	if len(nums) > 0 {
-		c.Message += fmt.Sprintf("; %d of %d tasks stay PENDING (tasks %s) and the deploy stalls", len(nums), len(tasks), strings.Join(nums, ", "))
+		// Only what the platform confirms: a task without an ENI never
+		// reaches RUNNING. Which state it is reported in is not claimed.
+		c.Message += fmt.Sprintf("; %d of %d tasks get no address (tasks %s), so they never reach RUNNING and the deploy stalls", len(nums), len(tasks), strings.Join(nums, ", "))
 	}
 	return c
 }

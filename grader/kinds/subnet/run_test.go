@@ -69,7 +69,7 @@ var gotAddress = regexp.MustCompile(`^(\d+) of (\d+) tasks got an address`)
 
 // TestRunPhaseMatchesAnIndependentComputation plays out the deploy of a few
 // seeds for the smallest plan (every task placed) and for a plan one size
-// too small, where the number of tasks left PENDING must be what the
+// too small, where the number of tasks left without an address must be what the
 // independent computation predicts: in each subnet, whatever its share of the
 // peak plus the other ENIs exceeds its usable addresses.
 func TestRunPhaseMatchesAnIndependentComputation(t *testing.T) {
@@ -104,7 +104,7 @@ func TestRunPhaseMatchesAnIndependentComputation(t *testing.T) {
 			wantStatus := grader.CheckPass
 			if pending > 0 {
 				wantStatus = grader.CheckFail
-				if !strings.Contains(d.Message, "stays PENDING: no free IPv4 address in ") || !strings.Contains(d.Message, "no available IPv4 addresses") {
+				if !strings.Contains(d.Message, "gets no address: no free IPv4 address in ") || !strings.Contains(d.Message, "no available IPv4 addresses") {
 					t.Errorf("message does not quote the engine: %q", d.Message)
 				}
 			}

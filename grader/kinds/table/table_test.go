@@ -79,6 +79,8 @@ func cells(t testing.TB, ex gradertest.Exercise, changes map[string]any) string 
 	return string(b)
 }
 
+// TestCells scores a grid of 9 criteria worth 1 point and 3 conclusions
+// (the serverless column, weight 2) worth 2: 15 points.
 func TestCells(t *testing.T) {
 	ex := gradertest.Load(t, exerciseDir)
 	tests := []struct {
@@ -91,20 +93,20 @@ func TestCells(t *testing.T) {
 		score   float64
 	}{
 		{"Wrong", map[string]any{"aci.payPerUse": "yes"}, "table.aci.payPerUse", grader.CheckFail, "/cells/aci/payPerUse",
-			"you answered yes; the answer is no: You pay for the CPU and memory you allocated", 0.917},
+			"you answered yes; the answer is no: You pay for the CPU and memory you allocated", 0.933},
 		{"Missing", map[string]any{"cloudrun.scaling": nil}, "table.cloudrun.scaling", grader.CheckFail, "/cells/cloudrun/scaling",
-			"no answer; the course's answer is yes: Cloud Run adds and removes instances", 0.917},
-		{"Null", map[string]any{"cloudrun.scaling": json.RawMessage("null")}, "table.cloudrun.scaling", grader.CheckFail, "/cells/cloudrun/scaling", "no answer", 0.917},
+			"no answer; the course's answer is yes: Cloud Run adds and removes instances", 0.933},
+		{"Null", map[string]any{"cloudrun.scaling": json.RawMessage("null")}, "table.cloudrun.scaling", grader.CheckFail, "/cells/cloudrun/scaling", "no answer", 0.933},
 		{"AlternativeAccepted", map[string]any{"fargate.noInfra": "yes"}, "table.fargate.noInfra", grader.CheckPass, "/cells/fargate/noInfra",
 			"yes is accepted; the course's answer is partly", 1},
 		{"OtherAlternativeAccepted", map[string]any{"fargate.scaling": "no"}, "table.fargate.scaling", grader.CheckPass, "/cells/fargate/scaling",
 			"no is accepted; the course's answer is partly", 1},
 		{"CaseAndSpaces", map[string]any{"cloudrun.serverless": "  YES "}, "table.cloudrun.serverless", grader.CheckPass, "/cells/cloudrun/serverless", "", 1},
 		{"UnknownOption", map[string]any{"aci.noInfra": "maybe"}, "table.aci.noInfra", grader.CheckFail, "/cells/aci/noInfra",
-			`"maybe" is not one of the choices (yes, partly, no)`, 0.917},
+			`"maybe" is not one of the choices (yes, partly, no)`, 0.933},
 		{"OptionOfAnotherColumn", map[string]any{"aci.serverless": "partly"}, "table.aci.serverless", grader.CheckFail, "/cells/aci/serverless",
-			`"partly" is not one of the choices (yes, no)`, 0.917},
-		{"ShellCommandAsValue", map[string]any{"aci.noInfra": "$(rm -rf /)"}, "table.aci.noInfra", grader.CheckFail, "/cells/aci/noInfra", "is not one of the choices", 0.917},
+			`"partly" is not one of the choices (yes, no)`, 0.867},
+		{"ShellCommandAsValue", map[string]any{"aci.noInfra": "$(rm -rf /)"}, "table.aci.noInfra", grader.CheckFail, "/cells/aci/noInfra", "is not one of the choices", 0.933},
 		{"UnknownRow", map[string]any{"lambda.noInfra": "yes"}, table.CheckUnknown, grader.CheckFail, "/cells/lambda",
 			`there is no row "lambda" (the rows are aci, fargate, cloudrun)`, 1},
 		{"UnknownColumn", map[string]any{"fargate.cost": "no"}, table.CheckUnknown, grader.CheckFail, "/cells/fargate/cost",

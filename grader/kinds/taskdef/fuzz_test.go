@@ -26,7 +26,8 @@ func FuzzStatic(f *testing.F) {
 		f.Add(b)
 	}
 	for _, s := range []string{"", "{}", "[]", "null", `{"cpu": 1e999}`, `{"containerDefinitions": [null, 1, "x"]}`,
-		`{"containerDefinitions": [{"dependsOn": [{"containerName": "a"}], "name": "a"}]}`, `{"a/b": {"~": []}}`} {
+		`{"containerDefinitions": [{"dependsOn": [{"containerName": "a"}], "name": "a"}]}`, `{"a/b": {"~": []}}`,
+		`{"volumes": [{"dockerVolumeConfiguration": "x", "host": null}, null], "containerDefinitions": [{"mountPoints": [{}], "volumesFrom": [1]}]}`} {
 		f.Add([]byte(s))
 	}
 	spec := loadSpec(f)

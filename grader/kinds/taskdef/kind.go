@@ -44,6 +44,7 @@ func CheckStatic(spec grader.Spec, body []byte) (*Static, error) {
 	if err != nil {
 		return nil, err
 	}
+	resolveRoles(td, &sc)
 	st := &Static{Task: td, Scenario: &sc, Registrable: true}
 	schema := grader.Check{ID: "taskdef.schema", Title: "Every field is one ECS knows, with the right type", Phase: grader.PhaseStatic, MaxPoints: 1}
 	if len(probs) == 0 {

@@ -14,6 +14,33 @@ type TaskDefinition struct {
 	Memory                  *string               `json:"memory"`
 	PidMode                 string                `json:"pidMode"`
 	IpcMode                 string                `json:"ipcMode"`
+	Volumes                 []Volume              `json:"volumes"`
+	EphemeralStorage        *struct {
+		SizeInGiB *int64 `json:"sizeInGiB"`
+	} `json:"ephemeralStorage"`
+}
+
+// Volume is a data volume of the task. Its configurations are kept only to
+// tell which ones it gives (any value the API would take is accepted).
+type Volume struct {
+	Name               string    `json:"name"`
+	ConfiguredAtLaunch *bool     `json:"configuredAtLaunch"`
+	Host               *struct{} `json:"host"`
+	Docker             any       `json:"dockerVolumeConfiguration"`
+	EFS                any       `json:"efsVolumeConfiguration"`
+	S3Files            any       `json:"s3filesVolumeConfiguration"`
+	FSx                any       `json:"fsxWindowsFileServerVolumeConfiguration"`
+}
+
+// MountPoint mounts a task volume into a container.
+type MountPoint struct {
+	SourceVolume  string `json:"sourceVolume"`
+	ContainerPath string `json:"containerPath"`
+}
+
+// VolumeFrom mounts another container's volumes.
+type VolumeFrom struct {
+	SourceContainer string `json:"sourceContainer"`
 }
 
 // ContainerDefinition is one container of the task.
@@ -30,6 +57,8 @@ type ContainerDefinition struct {
 	Environment       []KeyValuePair    `json:"environment"`
 	Secrets           []Secret          `json:"secrets"`
 	DependsOn         []ContainerDep    `json:"dependsOn"`
+	MountPoints       []MountPoint      `json:"mountPoints"`
+	VolumesFrom       []VolumeFrom      `json:"volumesFrom"`
 	StartTimeout      *int64            `json:"startTimeout"`
 	StopTimeout       *int64            `json:"stopTimeout"`
 	Privileged        *bool             `json:"privileged"`

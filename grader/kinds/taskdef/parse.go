@@ -61,7 +61,7 @@ var taskDefinitionShape = obj(map[string]*shape{
 	"executionRoleArn":        strShape,
 	"networkMode":             strShape,
 	"containerDefinitions":    list(containerShape),
-	"volumes":                 anyShape,
+	"volumes":                 list(volumeShape),
 	"placementConstraints":    anyShape,
 	"requiresCompatibilities": strList,
 	"cpu":                     strShape,
@@ -91,8 +91,8 @@ var containerShape = obj(map[string]*shape{
 	"command":                strList,
 	"environment":            list(obj(map[string]*shape{"name": strShape, "value": strShape})),
 	"environmentFiles":       anyShape,
-	"mountPoints":            anyShape,
-	"volumesFrom":            anyShape,
+	"mountPoints":            list(obj(map[string]*shape{"sourceVolume": strShape, "containerPath": strShape, "readOnly": boolShape})),
+	"volumesFrom":            list(obj(map[string]*shape{"sourceContainer": strShape, "readOnly": boolShape})),
 	"linuxParameters":        linuxParametersShape,
 	"secrets":                list(obj(map[string]*shape{"name": strShape, "valueFrom": strShape})),
 	"dependsOn":              list(obj(map[string]*shape{"containerName": strShape, "condition": strShape})),
@@ -119,6 +119,17 @@ var containerShape = obj(map[string]*shape{
 	"resourceRequirements":   anyShape,
 	"firelensConfiguration":  anyShape,
 	"credentialSpecs":        strList,
+})
+
+// volumeShape is the API's Volume: a name and one kind of volume.
+var volumeShape = obj(map[string]*shape{
+	"name":                       strShape,
+	"configuredAtLaunch":         boolShape,
+	"host":                       obj(map[string]*shape{"sourcePath": strShape}),
+	"dockerVolumeConfiguration":  anyShape,
+	"efsVolumeConfiguration":     anyShape,
+	"s3filesVolumeConfiguration": anyShape,
+	"fsxWindowsFileServerVolumeConfiguration": anyShape,
 })
 
 var portMappingShape = obj(map[string]*shape{

@@ -26,9 +26,10 @@ type rule struct {
 
 var (
 	nameRE   = regexp.MustCompile(`^[A-Za-z0-9_-]{1,255}$`)
-	imageRE  = regexp.MustCompile(`^(?:[A-Za-z0-9.-]+(?::[0-9]+)?/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$`)
 	smArnRE  = regexp.MustCompile(`^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+(?::[^:]*:[^:]*:[^:]*)?$`)
 	ssmArnRE = regexp.MustCompile(`^arn:aws[a-z-]*:ssm:[a-z0-9-]+:[0-9]{12}:parameter/[A-Za-z0-9/_.-]+$`)
+	// ssmNameRE is a parameter named without its ARN: not an ARN at all.
+	ssmNameRE = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
 )
 
 // platformRules are facts.md's task-definition rules, in the order a
@@ -36,19 +37,25 @@ var (
 var platformRules = []rule{
 	{id: "taskdef.family", title: "The family is a valid name", registration: true, check: checkFamily},
 	{id: "taskdef.containers", title: "Containers have valid, unique names", registration: true, check: checkContainerNames},
-	{id: "taskdef.image-form", title: "Every image reference is well formed", registration: true, check: checkImageForm},
+	{id: "taskdef.container-count", title: "At most 10 container definitions", registration: true, check: checkContainerCount},
+	{id: "taskdef.image-form", title: "Every image reference is one ECS accepts", registration: true, check: checkImageForm},
+	{id: "taskdef.execution-role", title: "An execution role is given where ECS requires one", registration: true, check: checkExecutionRole},
+	{id: "taskdef.compatibilities", title: "requiresCompatibilities lists launch types ECS knows", registration: true, check: checkCompatibilities},
 	{id: "taskdef.network-mode", title: "The network mode is one ECS knows", registration: true, check: checkNetworkModeValue},
 	{id: "fargate.network-mode", title: "Fargate tasks use the awsvpc network mode", registration: true, check: fargateOnly(checkFargateNetworkMode)},
 	{id: "fargate.cpu-memory", title: "CPU and memory form a valid Fargate size", registration: true, check: fargateOnly(checkFargateSize)},
+	{id: "taskdef.task-size", title: "Task CPU is within ECS's range (128–196608 units)", registration: true, check: checkTaskCPURange},
 	{id: "taskdef.container-limits", title: "Container CPU and memory fit the task", registration: true, check: checkContainerLimits},
 	{id: "taskdef.essential", title: "At least one container is essential", registration: true, check: checkEssential},
 	{id: "taskdef.port-mappings", title: "Port mappings are valid for the network mode", registration: true, check: checkPortMappings},
-	{id: "taskdef.secret-refs", title: "Secrets name a Secrets Manager or SSM ARN", registration: true, check: checkSecretRefs},
+	{id: "taskdef.secret-refs", title: "Secrets name a Secrets Manager ARN or an SSM parameter", registration: true, check: checkSecretRefs},
 	{id: "taskdef.log-config", title: "The log configuration is complete", registration: true, check: checkLogConfig},
 	{id: "taskdef.health-check-ranges", title: "Health-check settings are within ECS's ranges", registration: true, check: checkHealthRanges},
 	{id: "fargate.timeouts", title: "Start and stop timeouts are within Fargate's range", registration: true, check: fargateOnly(checkTimeouts)},
 	{id: "fargate.unsupported", title: "No settings that Fargate refuses", registration: true, check: fargateOnly(checkUnsupported)},
 	{id: "taskdef.depends-on", title: "Container dependencies are valid", registration: true, check: checkDependsOn},
+	{id: "taskdef.volumes", title: "Volumes and the mount points that use them are valid", registration: true, check: checkVolumes},
+	{id: "taskdef.ephemeral-storage", title: "Ephemeral storage is within ECS's range", registration: true, check: checkEphemeralStorage},
 }
 
 func isFargate(td *TaskDefinition) bool {
@@ -88,7 +95,8 @@ func checkContainerNames(td *TaskDefinition) ([]finding, string) {
 	for i, c := range td.ContainerDefinitions {
 		switch {
 		case c.Name == "":
-			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container %d has no name", i+1), expected: "a name of letters, digits, hyphens or underscores"})
+			// ECS's error, quoted in hashicorp/terraform#2888.
+			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("ClientException: Container.name should not be null or empty. (container %d has no name)", i+1), expected: "a name of letters, digits, hyphens or underscores"})
 		case !nameRE.MatchString(c.Name):
 			out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("container name %q may only hold letters, digits, hyphens and underscores", grader.Clip(c.Name)), observed: grader.Clip(c.Name)})
 		default:
@@ -96,21 +104,6 @@ func checkContainerNames(td *TaskDefinition) ([]finding, string) {
 				out = append(out, finding{field: cptr(i, "/name"), message: fmt.Sprintf("containers %d and %d are both named %q; names must be unique in a task", j+1, i+1, c.Name)})
 			}
 			seen[c.Name] = i
-		}
-	}
-	return out, ""
-}
-
-func checkImageForm(td *TaskDefinition) ([]finding, string) {
-	var out []finding
-	for i, c := range td.ContainerDefinitions {
-		switch {
-		case c.Image == "":
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("container %s has no image", label(c, i)), expected: "repository:tag or repository@sha256:<digest>"})
-		case len(c.Image) > 255 || !imageRE.MatchString(c.Image):
-			out = append(out, finding{field: cptr(i, "/image"), message: fmt.Sprintf("%q is not an image reference ECS can pull", grader.Clip(c.Image)),
-				observed: grader.Clip(c.Image), expected: "registry/repository:tag or registry/repository@sha256:<64 hex digits>, at most 255 characters",
-				hint: "Image references have no spaces or upper-case letters in the repository path."})
 		}
 	}
 	return out, ""
@@ -142,7 +135,7 @@ func checkFargateNetworkMode(td *TaskDefinition) ([]finding, string) {
 // values that cannot be read.
 func taskSize(td *TaskDefinition) (cpu, mem int64, out []finding) {
 	if td.Cpu == nil {
-		out = append(out, finding{field: "/cpu", message: "Fargate needs cpu at task level", expected: `CPU units such as "512" or vCPUs such as ".5 vCPU"`})
+		out = append(out, finding{field: "/cpu", message: "Fargate needs cpu at task level", expected: `CPU units such as "512" or vCPUs such as "1 vCPU"`})
 	} else if v, err := ParseCPU(*td.Cpu); err != nil {
 		out = append(out, finding{field: "/cpu", message: err.Error(), observed: grader.Clip(*td.Cpu)})
 	} else {
@@ -177,7 +170,7 @@ func checkFargateSize(td *TaskDefinition) ([]finding, string) {
 }
 
 func checkContainerLimits(td *TaskDefinition) ([]finding, string) {
-	var out []finding
+	out := containerMemoryRequired(td)
 	var cpuSum, memSum int64
 	for i, c := range td.ContainerDefinitions {
 		if c.Cpu != nil {
@@ -243,6 +236,13 @@ func checkEssential(td *TaskDefinition) ([]finding, string) {
 func checkPortMappings(td *TaskDefinition) ([]finding, string) {
 	var out []finding
 	for i, c := range td.ContainerDefinitions {
+		if td.NetworkMode == "none" && len(c.PortMappings) > 0 {
+			// "If the network mode is set to none, you cannot specify port
+			// mappings in your container definitions" (networkMode).
+			out = append(out, finding{field: cptr(i, "/portMappings"), message: fmt.Sprintf("networkMode none gives the task no network, and ECS refuses port mappings with it (%s has %d)", label(c, i), len(c.PortMappings)),
+				expected: "no portMappings, or another network mode"})
+			continue
+		}
 		for j, p := range c.PortMappings {
 			at := cptr(i, fmt.Sprintf("/portMappings/%d", j))
 			if p.ContainerPort == nil {
@@ -274,9 +274,14 @@ func checkSecretRefs(td *TaskDefinition) ([]finding, string) {
 			if s.Name == "" {
 				out = append(out, finding{field: at + "/name", message: "a secret needs the name of the environment variable it fills"})
 			}
-			if !smArnRE.MatchString(s.ValueFrom) && !ssmArnRE.MatchString(s.ValueFrom) {
-				out = append(out, finding{field: at + "/valueFrom", message: fmt.Sprintf("valueFrom %q is neither a Secrets Manager ARN nor an SSM parameter ARN", grader.Clip(s.ValueFrom)),
-					observed: grader.Clip(s.ValueFrom), expected: "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME or arn:aws:ssm:REGION:ACCOUNT:parameter/NAME",
+			// "The supported values are either the full ARN of the Secrets
+			// Manager secret or the full ARN of the parameter in the SSM
+			// Parameter Store… If the SSM Parameter Store parameter exists in
+			// the same Region as the task you're launching, then you can use
+			// either the full ARN or name of the parameter" (Secret, valueFrom).
+			if !smArnRE.MatchString(s.ValueFrom) && !ssmArnRE.MatchString(s.ValueFrom) && !ssmNameRE.MatchString(s.ValueFrom) {
+				out = append(out, finding{field: at + "/valueFrom", message: fmt.Sprintf("valueFrom %q is neither a Secrets Manager ARN nor an SSM parameter (its ARN, or its name in the task's Region)", grader.Clip(s.ValueFrom)),
+					observed: grader.Clip(s.ValueFrom), expected: "arn:aws:secretsmanager:REGION:ACCOUNT:secret:NAME, arn:aws:ssm:REGION:ACCOUNT:parameter/NAME or a parameter name",
 					hint: "valueFrom names where the secret lives, never the secret's value."})
 			}
 		}
@@ -335,8 +340,6 @@ func checkHealthRanges(td *TaskDefinition) ([]finding, string) {
 				observed: grader.Clip(h.Command[0]), expected: "CMD or CMD-SHELL", hint: `Write ["CMD-SHELL", "curl -f http://localhost:8080/healthz || exit 1"].`})
 		case len(h.Command) < 2:
 			out = append(out, finding{field: at + "/command", message: fmt.Sprintf("%s needs the command to run after it", h.Command[0])})
-		case h.Command[0] == "CMD-SHELL" && len(h.Command) > 2:
-			out = append(out, finding{field: at + "/command", message: "CMD-SHELL takes the whole shell command as one string", observed: fmt.Sprintf("%d strings after CMD-SHELL", len(h.Command)-1)})
 		}
 		ranges := []struct {
 			name     string
@@ -401,89 +404,6 @@ func checkUnsupported(td *TaskDefinition) ([]finding, string) {
 		}
 	}
 	return out, ""
-}
-
-var conditions = []string{"START", "COMPLETE", "SUCCESS", "HEALTHY"}
-
-func checkDependsOn(td *TaskDefinition) ([]finding, string) {
-	var out []finding
-	byName := map[string]int{}
-	for i, c := range td.ContainerDefinitions {
-		byName[c.Name] = i
-	}
-	for i, c := range td.ContainerDefinitions {
-		for j, d := range c.DependsOn {
-			at := cptr(i, fmt.Sprintf("/dependsOn/%d", j))
-			k, ok := byName[d.ContainerName]
-			switch {
-			case !ok:
-				out = append(out, finding{field: at + "/containerName", message: fmt.Sprintf("%s depends on %q, which is not a container of this task", label(c, i), grader.Clip(d.ContainerName))})
-				continue
-			case k == i:
-				out = append(out, finding{field: at + "/containerName", message: fmt.Sprintf("%s depends on itself", label(c, i))})
-				continue
-			}
-			dep := td.ContainerDefinitions[k]
-			switch d.Condition {
-			case "HEALTHY":
-				if dep.HealthCheck == nil {
-					out = append(out, finding{field: at + "/condition", message: fmt.Sprintf("%s waits for %s to be HEALTHY, but %s has no health check", label(c, i), dep.Name, dep.Name)})
-				}
-			case "COMPLETE", "SUCCESS":
-				if dep.IsEssential() {
-					out = append(out, finding{field: at + "/condition", message: fmt.Sprintf("%s waits for %s to %s, but %s is essential: its exit would stop the task", label(c, i), dep.Name, strings.ToLower(d.Condition), dep.Name),
-						hint: "Mark the container that runs to completion essential: false."})
-				}
-			case "START":
-			default:
-				out = append(out, finding{field: at + "/condition", message: fmt.Sprintf("condition %q is not one of %s", grader.Clip(d.Condition), strings.Join(conditions, ", ")), expected: strings.Join(conditions, ", ")})
-			}
-		}
-	}
-	if cyc := dependencyCycle(td); cyc != "" {
-		out = append(out, finding{field: "/containerDefinitions", message: "the containers depend on each other in a circle (" + cyc + "), so none could start"})
-	}
-	return out, ""
-}
-
-// dependencyCycle returns a description of a dependsOn cycle, or "".
-func dependencyCycle(td *TaskDefinition) string {
-	deps := map[string][]string{}
-	for _, c := range td.ContainerDefinitions {
-		for _, d := range c.DependsOn {
-			if d.ContainerName != c.Name {
-				deps[c.Name] = append(deps[c.Name], d.ContainerName)
-			}
-		}
-	}
-	state := map[string]int{}
-	var path []string
-	var visit func(n string) string
-	visit = func(n string) string {
-		switch state[n] {
-		case 1:
-			i := slices.Index(path, n)
-			return strings.Join(append(slices.Clone(path[i:]), n), " → ")
-		case 2:
-			return ""
-		}
-		state[n] = 1
-		path = append(path, n)
-		for _, d := range deps[n] {
-			if c := visit(d); c != "" {
-				return c
-			}
-		}
-		path = path[:len(path)-1]
-		state[n] = 2
-		return ""
-	}
-	for _, c := range td.ContainerDefinitions {
-		if c := visit(c.Name); c != "" {
-			return c
-		}
-	}
-	return ""
 }
 
 func label(c ContainerDefinition, i int) string {

@@ -371,6 +371,12 @@ func (sc *Scenario) checkHealthCommand(td *TaskDefinition) ([]finding, string) {
 		return []finding{{field: cptr(i, "/healthCheck"), message: "the app container has no health check, so ECS cannot tell a hung app from a healthy one",
 			expected: fmt.Sprintf(`["CMD-SHELL", "curl -f %s || exit 1"]`, want)}}, ""
 	}
+	if hc := c.HealthCheck.Command; hc[0] == "CMD-SHELL" && len(hc) > 2 {
+		// No source says ECS refuses this at registration, so it is not a
+		// registration rule; but the documented form is one string.
+		return []finding{{field: cptr(i, "/healthCheck/command"), message: `CMD-SHELL takes the whole shell command as one string, as Docker's health check does (["CMD-SHELL", command])`,
+			observed: fmt.Sprintf("%d strings after CMD-SHELL", len(hc)-1), expected: fmt.Sprintf(`["CMD-SHELL", "curl -f %s || exit 1"]`, want)}}, ""
+	}
 	urls := healthURLs(c.HealthCheck.Command)
 	for _, u := range urls {
 		port := u.Port()

@@ -22,8 +22,13 @@ var fargateSizes = []struct {
 	{cpu: 16384, min: 32768, max: 122880, step: 8192},
 }
 
-// ParseCPU reads a task-level cpu: units ("1024") or vCPU ("1 vCPU",
-// ".25 vCPU"). It returns CPU units.
+// ParseCPU reads a task-level cpu: units ("1024") or vCPUs ("1 vCPU" or
+// "1 vcpu"). It returns CPU units. The API reference documents the string
+// form with whole vCPUs only ("as a string using vCPUs (for example, 1 vCPU
+// or 1 vcpu)… String values are converted to an integer indicating the CPU
+// units", RegisterTaskDefinition, cpu) and says nothing of fractions such
+// as ".5 vCPU": such a string is read, since no source says ECS refuses
+// it, but no message ever suggests it.
 func ParseCPU(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	lower := strings.ToLower(t)
@@ -31,7 +36,7 @@ func ParseCPU(s string) (int64, error) {
 		num := strings.TrimSpace(t[:len(t)-4])
 		f, err := strconv.ParseFloat(num, 64)
 		if err != nil || f <= 0 || f > 1e6 {
-			return 0, fmt.Errorf("%q is not a number of vCPUs such as \"1 vCPU\" or \".5 vCPU\"", s)
+			return 0, fmt.Errorf("%q is not a number of vCPUs such as \"1 vCPU\"", s)
 		}
 		units := f * 1024
 		if units != float64(int64(units)) {
@@ -46,8 +51,9 @@ func ParseCPU(s string) (int64, error) {
 	return n, nil
 }
 
-// ParseMemory reads a task-level memory: MiB ("2048") or GB ("2 GB"). It
-// returns MiB.
+// ParseMemory reads a task-level memory: MiB ("2048") or GB ("2 GB" or
+// "2GB", "converted to an integer indicating the MiB", RegisterTaskDefinition,
+// memory). It returns MiB.
 func ParseMemory(s string) (int64, error) {
 	t := strings.TrimSpace(s)
 	lower := strings.ToLower(t)

@@ -80,8 +80,13 @@ func TestStaticRules(t *testing.T) {
 			app(td)["portMappings"] = []any{map[string]any{"containerPort": 8080, "hostPort": 8080}}
 		}, "", "", true},
 		{"secret value in valueFrom", func(td map[string]any) {
-			app(td)["secrets"] = []any{map[string]any{"name": "DB_PASSWORD", "valueFrom": "correct-horse-battery-staple"}}
+			app(td)["secrets"] = []any{map[string]any{"name": "DB_PASSWORD", "valueFrom": "correct horse battery staple"}}
 		}, "taskdef.secret-refs", "/containerDefinitions/0/secrets/0/valueFrom", false},
+		// A bare name is an SSM parameter of the task's Region (Secret, valueFrom):
+		// registrable, but not the Secrets Manager secret the app needs.
+		{"SSM parameter by name", func(td map[string]any) {
+			app(td)["secrets"] = []any{map[string]any{"name": "DB_PASSWORD", "valueFrom": "prod/db-password"}}
+		}, "scenario.secret", "/containerDefinitions/0/secrets/0/valueFrom", true},
 		{"ssm parameter for the secret", func(td map[string]any) {
 			app(td)["secrets"] = []any{map[string]any{"name": "DB_PASSWORD", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/prod/db-password"}}
 		}, "scenario.secret", "/containerDefinitions/0/secrets/0/valueFrom", true},
@@ -90,7 +95,7 @@ func TestStaticRules(t *testing.T) {
 		}, "", "", true},
 		{"secret missing", func(td map[string]any) { delete(app(td), "secrets") }, "scenario.secret", "/containerDefinitions/0/secrets", true},
 		{"shell command in a field", func(td map[string]any) { td["family"] = "api; rm -rf /" }, "taskdef.family", "/family", false},
-		{"execution role missing", func(td map[string]any) { delete(td, "executionRoleArn") }, "scenario.roles", "/executionRoleArn", true},
+		{"execution role missing", func(td map[string]any) { delete(td, "executionRoleArn") }, "taskdef.execution-role", "/executionRoleArn", false},
 		{"log driver not on Fargate", func(td map[string]any) { app(td)["logConfiguration"] = map[string]any{"logDriver": "json-file"} }, "taskdef.log-config", "/containerDefinitions/0/logConfiguration/logDriver", false},
 		{"awslogs without prefix", func(td map[string]any) {
 			delete(app(td)["logConfiguration"].(map[string]any)["options"].(map[string]any), "awslogs-stream-prefix")

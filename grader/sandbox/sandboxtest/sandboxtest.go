@@ -27,7 +27,7 @@ func New(tb testing.TB) *sandbox.Sandbox {
 	defer cancel()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	sb, err := sandbox.New(ctx, "test-"+hex.EncodeToString(b[:]), sandbox.Limits{}, nil)
+	sb, err := sandbox.New(sandbox.Options{Host: os.Getenv("DOCKER_HOST"), Instance: "test-" + hex.EncodeToString(b[:])})
 	if err == nil {
 		err = sb.Ping(ctx)
 	}

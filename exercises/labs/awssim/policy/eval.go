@@ -8,8 +8,11 @@ import (
 // Principal is who makes a request: for a trust policy, who asks to assume
 // the role.
 type Principal struct {
-	Type string // AWS, Service or Federated
-	ID   string // e.g. ecs-tasks.amazonaws.com or arn:aws:iam::123456789012:root
+	Type string // AWS, Service, Federated or CanonicalUser
+	// ID is the service name (ecs-tasks.amazonaws.com), the ARN of an AWS
+	// principal (arn:aws:iam::123456789012:role/x, or …:root for the
+	// account itself), or the identity provider of a federated one.
+	ID string
 }
 
 // Request is one API call to authorise.
@@ -19,13 +22,16 @@ type Request struct {
 	Resource string
 	// Principal is the caller; trust policies match it.
 	Principal Principal
+	// Context holds the condition keys the call carries.
+	Context Context
 }
 
 // Outcome is the verdict of an evaluation.
 type Outcome string
 
 // Outcomes of an evaluation. Conditional means the verdict depends on a
-// Condition block, which is not evaluated.
+// condition the grader does not evaluate (a key the simulated calls do not
+// model, an unknown operator, a policy variable).
 const (
 	Allowed      Outcome = "Allow"
 	ExplicitDeny Outcome = "ExplicitDeny"
@@ -34,53 +40,60 @@ const (
 )
 
 // Ref names a statement: the index of its document among those evaluated,
-// and its pointer and Sid inside that document.
+// and its pointer and Sid inside that document. Why is set for a statement
+// whose condition was not evaluated.
 type Ref struct {
 	Doc     int
 	Pointer string
 	Sid     string
+	Why     string
 }
 
 // Decision is the result of evaluating a request.
 type Decision struct {
 	Outcome Outcome
 	// Deciding lists the statements that decided: the Deny statements for
-	// an explicit deny, the Allow statements for an allow.
+	// an explicit deny, the Allow statements for an allow (and, for a
+	// conditional outcome, the Allows that might apply).
 	Deciding []Ref
 	// NotEvaluated lists statements that match the request but carry a
-	// Condition, which was not evaluated.
+	// condition the grader could not evaluate, each with why.
 	NotEvaluated []Ref
 }
 
-// Allowed reports whether the request is allowed whatever the conditions.
+// Allowed reports whether the request is allowed.
 func (d Decision) Allowed() bool { return d.Outcome == Allowed }
 
-// Denied reports whether the request is denied whatever the conditions.
+// Denied reports whether the request is denied whatever the conditions that
+// were not evaluated.
 func (d Decision) Denied() bool { return d.Outcome == ExplicitDeny || d.Outcome == ImplicitDeny }
 
 // Evaluate authorises req against the documents, as AWS does for policies of
-// one account: any matching Deny denies; otherwise any matching Allow
-// allows; otherwise the request is implicitly denied. A statement with a
-// Condition is not evaluated: when the verdict would differ depending on
-// whether such statements apply, the outcome is Conditional, and they are
-// listed in NotEvaluated either way.
+// one account: any applicable Deny denies; otherwise any applicable Allow
+// allows; otherwise the request is implicitly denied. A statement applies
+// when its action, resource (or principal) and every condition match. When
+// the verdict would differ depending on statements whose conditions could
+// not be evaluated, the outcome is Conditional; such statements are listed
+// in NotEvaluated either way.
 func Evaluate(req Request, docs ...*Document) Decision {
 	var allows, denies, condAllows, condDenies []Ref
 	for i, d := range docs {
 		if d == nil {
 			continue
 		}
-		for _, s := range d.Statements {
-			if !s.matches(req, d.Type) {
+		for si := range d.Statements {
+			s := &d.Statements[si]
+			t, why := s.applies(req, d.Type)
+			if t == isFalse {
 				continue
 			}
-			ref := Ref{Doc: i, Pointer: s.Pointer, Sid: s.Sid}
+			ref := Ref{Doc: i, Pointer: s.Pointer, Sid: s.Sid, Why: why}
 			switch {
-			case s.Effect == Deny && s.Condition == nil:
+			case s.Effect == Deny && t == isTrue:
 				denies = append(denies, ref)
 			case s.Effect == Deny:
 				condDenies = append(condDenies, ref)
-			case s.Condition == nil:
+			case t == isTrue:
 				allows = append(allows, ref)
 			default:
 				condAllows = append(condAllows, ref)
@@ -96,18 +109,44 @@ func Evaluate(req Request, docs ...*Document) Decision {
 	case len(allows) == 0 && len(condAllows) == 0:
 		d.Outcome = ImplicitDeny
 	default:
-		// Allowed when the conditional Allows apply and the conditional
+		// Allowed when the unevaluated Allows apply and the unevaluated
 		// Denies do not; denied otherwise.
 		d.Outcome, d.Deciding = Conditional, append(allows, condAllows...)
 	}
 	return d
 }
 
-func (s *Statement) matches(req Request, t Type) bool {
-	if s.Action != nil && !anyMatch(s.Action, req.Action, matchAction) {
-		return false
+// applies decides whether the statement applies to the request: false when
+// its action, resource or principal does not match or a condition is false;
+// unknown (with why) when they match but a condition could not be
+// evaluated.
+func (s *Statement) applies(req Request, t Type) (truth, string) {
+	if !s.matchesTarget(req, t) {
+		return isFalse, ""
 	}
-	if s.NotAction != nil && anyMatch(s.NotAction, req.Action, matchAction) {
+	return s.conditionsHold(req.Context)
+}
+
+// conditionsHold decides the statement's Condition block: false if any
+// condition is false, else unknown (with why) if any could not be
+// evaluated, else true.
+func (s *Statement) conditionsHold(ctx Context) (truth, string) {
+	result, why := isTrue, ""
+	for _, c := range s.Conditions {
+		switch v, w := c.eval(ctx); v {
+		case isFalse:
+			return isFalse, ""
+		case unknown:
+			if result == isTrue {
+				result, why = unknown, w
+			}
+		}
+	}
+	return result, why
+}
+
+func (s *Statement) matchesTarget(req Request, t Type) bool {
+	if !s.coversAction(strings.ToLower(req.Action)) {
 		return false
 	}
 	if t == Trust {
@@ -137,12 +176,20 @@ func anyMatch(patterns []string, value string, match func(pattern, value string)
 	return false
 }
 
+// matches reports whether the caller is one the element names. "*" and
+// {"AWS": "*"} name everyone (IAM User Guide, "AWS JSON policy elements:
+// Principal").
 func (p *Principals) matches(who Principal) bool {
 	if p.Any {
 		return true
 	}
+	for _, v := range p.ByType["AWS"] {
+		if v == "*" {
+			return true
+		}
+	}
 	for _, v := range p.ByType[who.Type] {
-		if v == "*" || samePrincipal(who.Type, v, who.ID) {
+		if samePrincipal(who.Type, v, who.ID) {
 			return true
 		}
 	}
@@ -151,25 +198,52 @@ func (p *Principals) matches(who Principal) bool {
 
 var accountID = regexp.MustCompile(`^[0-9]{12}$`)
 
-func samePrincipal(typ, a, b string) bool {
-	switch typ {
-	case "Service":
-		return strings.EqualFold(a, b)
-	case "AWS":
-		// An account id stands for the account's root principal.
-		if accountID.MatchString(a) {
-			a = "arn:aws:iam::" + a + ":root"
-		}
-		if accountID.MatchString(b) {
-			b = "arn:aws:iam::" + b + ":root"
-		}
+// accountOf returns the account of an IAM or STS ARN.
+func accountOf(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || (parts[2] != "iam" && parts[2] != "sts") {
+		return ""
 	}
-	return a == b
+	return parts[4]
 }
 
-// matchAction matches an action pattern; action names are case-insensitive.
-func matchAction(pattern, action string) bool {
-	return Match(strings.ToLower(pattern), strings.ToLower(action))
+// samePrincipal reports whether the principal named in a policy covers the
+// caller. An account, by id or as arn:…:iam::ACCOUNT:root, stands for every
+// principal of that account (IAM User Guide, "AWS account principals"); a
+// service name is case-insensitive.
+func samePrincipal(typ, named, caller string) bool {
+	switch typ {
+	case "Service":
+		return strings.EqualFold(named, caller)
+	case "AWS":
+		account := ""
+		switch {
+		case accountID.MatchString(named):
+			account = named
+		case strings.HasPrefix(named, "arn:") && strings.HasSuffix(named, ":root"):
+			account = accountOf(named)
+		}
+		if account != "" {
+			return account == accountOf(caller) || account == caller
+		}
+	}
+	return named == caller
+}
+
+// coversAction reports whether the statement's Action or NotAction covers
+// the action, given in lower case: action names are case-insensitive.
+func (s *Statement) coversAction(action string) bool {
+	if s.actionLower == nil && s.Action != nil || s.notActionLower == nil && s.NotAction != nil {
+		// A statement built by hand rather than parsed.
+		s.actionLower, s.notActionLower = lowerAll(s.Action), lowerAll(s.NotAction)
+	}
+	if s.Action != nil && !anyMatch(s.actionLower, action, Match) {
+		return false
+	}
+	if s.NotAction != nil && anyMatch(s.notActionLower, action, Match) {
+		return false
+	}
+	return true
 }
 
 // MatchResource matches an ARN pattern; ARNs are case-sensitive.
@@ -178,10 +252,26 @@ func MatchResource(pattern, arn string) bool { return Match(pattern, arn) }
 // Match reports whether value matches pattern, where * matches any run of
 // characters (including none, and including ':' and '/') and ? exactly one.
 // The comparison is exact otherwise.
-func Match(patternText, valueText string) bool {
-	// Iterative glob matching with backtracking to the last star: never
-	// exponential. Runes, so that ? is one character, not one byte.
-	pattern, value := []rune(patternText), []rune(valueText)
+func Match(pattern, value string) bool {
+	if isASCII(pattern) && isASCII(value) {
+		return glob([]byte(pattern), []byte(value))
+	}
+	// Runes, so that ? is one character, not one byte.
+	return glob([]rune(pattern), []rune(value))
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// glob is iterative matching with backtracking to the last star: never
+// exponential.
+func glob[T byte | rune](pattern, value []T) bool {
 	p, v := 0, 0
 	star, mark := -1, 0
 	for v < len(value) {

@@ -104,13 +104,16 @@ func TestEvaluateIdentity(t *testing.T) {
 				{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
 				{"Effect":"Deny","Action":"s3:*","NotResource":"arn:aws:s3:::reports-bucket/daily/*"}]}`},
 			"s3:GetObject", other, policy.ExplicitDeny},
-		{"ConditionalAllowIsNotEvaluated",
-			[]string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`},
+		{"AllowOnUnmodelledKeyIsNotEvaluated",
+			[]string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}`},
 			"s3:GetObject", daily, policy.Conditional},
+		{"AllowOnMissingModelledKeyIsDenied",
+			[]string{`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`},
+			"s3:GetObject", daily, policy.ImplicitDeny},
 		{"ConditionalDenyOverUnconditionalAllow",
 			[]string{`{"Version":"2012-10-17","Statement":[
 				{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
-				{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`},
+				{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"StringNotEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}`},
 			"s3:GetObject", daily, policy.Conditional},
 		{"ConditionalDenyWithoutAllowIsStillDenied",
 			[]string{`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"s3:*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}`},
@@ -142,7 +145,7 @@ func TestEvaluateReportsStatements(t *testing.T) {
 	d := mustParse(t, policy.Identity, `{"Version":"2012-10-17","Statement":[
 		{"Sid":"Read","Effect":"Allow","Action":"s3:*","Resource":"*"},
 		{"Sid":"NoWrites","Effect":"Deny","Action":"s3:Put*","Resource":"*"},
-		{"Sid":"OnlyTls","Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":"true"}}}]}`)
+		{"Sid":"OnlyTls","Effect":"Allow","Action":"s3:PutObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1a2b3c4d"}}}]}`)
 	got := policy.Evaluate(policy.Request{Action: "s3:PutObject", Resource: daily}, d)
 	if got.Outcome != policy.ExplicitDeny || len(got.Deciding) != 1 || got.Deciding[0].Pointer != "/Statement/1" || got.Deciding[0].Sid != "NoWrites" {
 		t.Fatalf("deciding statements: %+v", got)
@@ -178,17 +181,26 @@ func TestEvaluateTrust(t *testing.T) {
 		{"AccountIDIsItsRoot",
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"999999999999"},"Action":"sts:AssumeRole"}]}`,
 			policy.Principal{Type: "AWS", ID: "arn:aws:iam::999999999999:root"}, policy.Allowed},
-		{"NotPrincipalAllowsTheRest",
-			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`,
-			policy.Principal{Type: "Service", ID: "ec2.amazonaws.com"}, policy.Allowed},
 		{"DenyPrincipalWins",
 			`{"Version":"2012-10-17","Statement":[
 				{"Effect":"Allow","Principal":"*","Action":"sts:AssumeRole"},
 				{"Effect":"Deny","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:*"}]}`,
 			ecsTasks, policy.ExplicitDeny},
-		{"ConditionalTrust",
+		{"AccountIDCoversItsRoles",
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:root"},"Action":"sts:AssumeRole"}]}`,
+			policy.Principal{Type: "AWS", ID: "arn:aws:iam::999999999999:role/ci"}, policy.Allowed},
+		{"RoleARNIsOnlyThatRole",
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::999999999999:role/ci"},"Action":"sts:AssumeRole"}]}`,
+			policy.Principal{Type: "AWS", ID: "arn:aws:iam::999999999999:role/other"}, policy.ImplicitDeny},
+		{"AWSStarIsEveryone",
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"*"},"Action":"sts:AssumeRole"}]}`,
+			ecsTasks, policy.Allowed},
+		{"FederatedProvider",
+			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"cognito-identity.amazonaws.com"},"Action":"sts:AssumeRoleWithWebIdentity"}]}`,
+			policy.Principal{Type: "Federated", ID: "cognito-identity.amazonaws.com"}, policy.ImplicitDeny},
+		{"SourceAccountConditionWithoutContextDenies",
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole","Condition":{"StringEquals":{"aws:SourceAccount":"123456789012"}}}]}`,
-			ecsTasks, policy.Conditional},
+			ecsTasks, policy.ImplicitDeny},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,9 +1,11 @@
 // Package policy reads and evaluates AWS IAM policy documents: identity
 // (permission) policies and role trust policies. It follows AWS's evaluation
-// logic for a single account: an explicit Deny wins over any Allow, an Allow
-// is needed for anything to be permitted, and everything else is implicitly
-// denied. Condition blocks are not evaluated; a decision that depends on one
-// says so instead of guessing.
+// logic for a single account (IAM User Guide, "Policy evaluation logic"): an
+// explicit Deny wins over any Allow, an Allow is needed for anything to be
+// permitted, and everything else is implicitly denied. Condition blocks are
+// evaluated against the request context each call carries; a condition on a
+// key or with an operator the simulation does not model is reported as not
+// evaluated, and a decision that depends on it says so instead of guessing.
 package policy
 
 import (
@@ -65,8 +67,12 @@ type Statement struct {
 	NotResource  []string
 	Principal    *Principals
 	NotPrincipal *Principals
-	// Condition is kept as written; it is not evaluated.
-	Condition map[string]json.RawMessage
+	// Conditions are the operator-key pairs of the Condition block, all of
+	// which must hold for the statement to apply.
+	Conditions []Condition
+	// actionLower and notActionLower are Action and NotAction in lower
+	// case, as they are matched (action names are case-insensitive).
+	actionLower, notActionLower []string
 	// Pointer is the statement's JSON Pointer inside its document:
 	// "/Statement" when Statement is a single object, else "/Statement/N".
 	Pointer string
@@ -157,6 +163,7 @@ func Parse(data []byte, t Type) (*Document, error) {
 	if len(objs) == 0 {
 		return nil, errorf("/Statement", "Statement is empty: a policy needs at least one statement")
 	}
+	sids := map[string]string{}
 	for i, o := range objs {
 		ptr := "/Statement"
 		if !single {
@@ -165,6 +172,12 @@ func Parse(data []byte, t Type) (*Document, error) {
 		s, err := parseStatement(o, ptr, t)
 		if err != nil {
 			return nil, err
+		}
+		if s.Sid != "" {
+			if prev, dup := sids[s.Sid]; dup {
+				return nil, errorf(ptr+"/Sid", "The Statement Ids in the policy are not unique: %s is also the Sid of %s", quote(s.Sid), prev)
+			}
+			sids[s.Sid] = ptr
 		}
 		doc.Statements = append(doc.Statements, s)
 	}
@@ -186,6 +199,9 @@ func parseStatement(raw json.RawMessage, ptr string, t Type) (Statement, error) 
 		if err := json.Unmarshal(raw, &s.Sid); err != nil {
 			return s, errorf(ptr+"/Sid", "Sid must be a string")
 		}
+		if msg := checkSid(s.Sid); msg != "" {
+			return s, errorf(ptr+"/Sid", "%s", msg)
+		}
 	}
 	var effect string
 	if raw, ok := m["Effect"]; !ok {
@@ -199,6 +215,7 @@ func parseStatement(raw json.RawMessage, ptr string, t Type) (Statement, error) 
 	if s.Action, s.NotAction, err = pair(m, ptr, "Action", "NotAction", true, checkAction); err != nil {
 		return s, err
 	}
+	s.actionLower, s.notActionLower = lowerAll(s.Action), lowerAll(s.NotAction)
 	switch t {
 	case Identity:
 		if _, ok := m["Principal"]; ok {
@@ -228,22 +245,14 @@ func parseStatement(raw json.RawMessage, ptr string, t Type) (Statement, error) 
 				return s, err
 			}
 		default:
-			if s.NotPrincipal, err = parsePrincipals(m["NotPrincipal"], ptr+"/NotPrincipal"); err != nil {
-				return s, err
-			}
+			// IAM User Guide, "AWS JSON policy elements: NotPrincipal":
+			// a role's trust policy cannot use it.
+			return s, errorf(ptr+"/NotPrincipal", "a role trust policy must not use NotPrincipal: name the principals that may assume the role in Principal")
 		}
 	}
 	if raw, ok := m["Condition"]; ok {
-		if firstByte(raw) != '{' || json.Unmarshal(raw, &s.Condition) != nil {
-			return s, errorf(ptr+"/Condition", "Condition must be an object of operators, e.g. {\"StringEquals\": {…}}")
-		}
-		for _, op := range slices.Sorted(maps.Keys(s.Condition)) {
-			if firstByte(s.Condition[op]) != '{' {
-				return s, errorf(ptr+"/Condition/"+escape(op), "the condition operator %s must map condition keys to values", op)
-			}
-		}
-		if len(s.Condition) == 0 {
-			s.Condition = nil
+		if s.Conditions, err = parseConditions(raw, ptr+"/Condition"); err != nil {
+			return s, err
 		}
 	}
 	return s, nil
@@ -368,6 +377,12 @@ func parsePrincipals(raw json.RawMessage, ptr string) (*Principals, error) {
 			if v != "*" && strings.ContainsAny(v, "*?") {
 				return fmt.Sprintf("principal %s: wildcards are not allowed in a principal (only \"*\" alone)", quote(v))
 			}
+			// IAM User Guide, "AWS JSON policy elements: Principal": an AWS
+			// principal is an account id, an account root, or the ARN of a
+			// role, user or session.
+			if k == "AWS" && v != "*" && !accountID.MatchString(v) && !strings.HasPrefix(v, "arn:") {
+				return fmt.Sprintf("Invalid principal in policy: %s is not an account id (12 digits) or an ARN such as arn:aws:iam::123456789012:root", quote(v))
+			}
 			return ""
 		})
 		if err != nil {
@@ -406,4 +421,15 @@ func quote(s string) string {
 // escape escapes a key for use in a JSON Pointer.
 func escape(k string) string {
 	return strings.NewReplacer("~", "~0", "/", "~1").Replace(k)
+}
+
+func lowerAll(list []string) []string {
+	if list == nil {
+		return nil
+	}
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = strings.ToLower(v)
+	}
+	return out
 }

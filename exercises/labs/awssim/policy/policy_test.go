@@ -40,6 +40,17 @@ func TestParseRejects(t *testing.T) {
 		{"TrustWithoutPrincipal", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole"}]}`, "/Statement/0", "must name a Principal"},
 		{"PrincipalBadType", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Services":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, "/Statement/0/Principal/Services", "unknown principal type"},
 		{"PrincipalString", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"ecs-tasks.amazonaws.com","Action":"sts:AssumeRole"}]}`, "/Statement/0/Principal", "must be \"*\" or an object"},
+		{"NotPrincipalInTrustPolicy", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","NotPrincipal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, "/Statement/0/NotPrincipal", "must not use NotPrincipal"},
+		// IAM User Guide, "IAM JSON policy elements: Sid".
+		{"SidWithSpace", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Sid":"read reports","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, "/Statement/0/Sid", "ASCII letters"},
+		{"SidWithUnderscore", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Sid":"Read_Reports","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`, "/Statement/0/Sid", "ASCII letters"},
+		{"SidsNotUnique", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Sid":"Read","Effect":"Allow","Action":"s3:GetObject","Resource":"*"},{"Sid":"Read","Effect":"Allow","Action":"s3:ListBucket","Resource":"*"}]}`, "/Statement/1/Sid", "The Statement Ids in the policy are not unique"},
+		// IAM User Guide, "IAM JSON policy elements: Condition".
+		{"ConditionKeyNotObject", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"Bool":"aws:SecureTransport"}}]}`, "/Statement/0/Condition/Bool", "must map condition keys"},
+		{"ConditionValueObject", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":{"a":1}}}}]}`, "/Statement/0/Condition/StringEquals/aws:SourceAccount", "a condition value must be"},
+		{"ConditionEmptyValues", policy.Identity, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceAccount":[]}}}]}`, "/Statement/0/Condition/StringEquals/aws:SourceAccount", "empty list"},
+		// IAM User Guide, "AWS JSON policy elements: Principal".
+		{"AWSPrincipalNotAnAccount", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"my-account"},"Action":"sts:AssumeRole"}]}`, "/Statement/0/Principal/AWS", "Invalid principal in policy"},
 		{"PrincipalWildcard", policy.Trust, `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"*.amazonaws.com"},"Action":"sts:AssumeRole"}]}`, "/Statement/0/Principal/Service", "wildcards are not allowed"},
 	}
 	for _, tt := range tests {

@@ -10,7 +10,9 @@ import (
 
 	"coldstart/exercises/labs/apiworker"
 	"coldstart/exercises/labs/awssim"
+	"coldstart/exercises/labs/lbprobe"
 	"coldstart/exercises/labs/pause"
+	"coldstart/exercises/labs/relay"
 	"coldstart/exercises/labs/reportreader"
 	"coldstart/exercises/labs/runworker"
 	"coldstart/exercises/labs/toolbox"
@@ -19,9 +21,11 @@ import (
 // programs maps a program name to its entry point, which returns the exit code.
 var programs = map[string]func(args []string) int{
 	"pause":         pause.Main,
+	"relay-mux":     relay.MuxMain,
 	"aws-sim":       awssim.Main,
 	"report-reader": reportreader.Main,
 	"api-worker":    apiworker.Main,
+	"lb-probe":      lbprobe.Main,
 	"run-worker":    runworker.Main,
 	"sh":            toolbox.Sh,
 	"curl":          toolbox.Curl,
