@@ -22,6 +22,7 @@ type linkData struct {
 	Email string      // what a setup form was sent with
 	Name  string
 	Error string
+	OIDC  string // the identity provider an invited user may sign in with instead
 }
 
 // linkPath is the path of a link's page.
@@ -82,6 +83,9 @@ func (s *Server) renderLink(c *gin.Context, code int, d linkData) {
 	// The token is in the address: no other site may learn it from a link
 	// on this page.
 	c.Header("Referrer-Policy", "no-referrer")
+	if s.oidc != nil && d.Kind == store.LinkInvite {
+		d.OIDC = s.oidcName()
+	}
 	p := s.newPage(c, linkTitle(d.Kind), d)
 	s.render(c, code, "link", p)
 }

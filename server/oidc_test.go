@@ -16,6 +16,7 @@ import (
 	"github.com/oauth2-proxy/mockoidc"
 
 	"coldstart/server"
+	"coldstart/server/auth"
 	"coldstart/server/store"
 )
 
@@ -168,6 +169,23 @@ func TestOIDC(t *testing.T) {
 			t.Fatalf("role %s, want instructor from the teachers group", u.Role)
 		}
 		c.signIn("ben@example.com") // the password still works for a linked account
+	})
+	t.Run("InvitedPersonSignsInWithIt", func(t *testing.T) {
+		tok := auth.NewToken()
+		if _, err := h.store.Invite(ctx, store.Actor{}, store.NewAccount{Email: "ivy@example.com", Role: store.RoleStudent}, auth.HashToken(tok)); err != nil {
+			t.Fatal(err)
+		}
+		c := h.client()
+		resp, body := c.get("/invite/" + tok)
+		expect(t, resp, body, 200, "sign in with Example SSO</a> as ivy@example.com")
+		m.QueueUser(user("sub-ivy", "ivy@example.com", true))
+		resp, body = sso(t, c, nil)
+		expect(t, resp, body, 303)
+		resp, body = c.get("/progress")
+		expect(t, resp, body, 200, "ivy@example.com")
+		if u, _ := h.store.UserByEmail(ctx, "ivy@example.com"); !u.Invited() {
+			t.Fatal("single sign-on set a password on the invited account")
+		}
 	})
 	t.Run("DeactivatedAccount", func(t *testing.T) {
 		u := h.user("cat@example.com", store.RoleStudent)
