@@ -97,6 +97,10 @@ func (s *Server) renderLessonCached(c *gin.Context, ix *courseIndex, p *page, d 
 		sp = splice(buf.Bytes())
 		ix.pages.put(key, sp)
 	}
+	if u == nil && values == visitorValues {
+		s.serveVisitorPage(c, sp)
+		return
+	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer bufPool.Put(buf)

@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"html/template"
 	"sync"
 )
@@ -28,6 +30,25 @@ var slotMarks = [slotCount]string{"csxEmailMark7f3a", "csxCsrfMark7f3a", "csxQui
 type splicedPage struct {
 	parts [][]byte // len(slots)+1 pieces
 	slots []pageSlot
+
+	// A visitor's page has no strings of its own: it is written once,
+	// whole, and served from memory with an ETag.
+	visitorOnce sync.Once
+	visitor     []byte
+	visitorETag string
+}
+
+// visitorPage is the page with the visitor's values (no email, no CSRF
+// token, no quiz answers) and its ETag, made at the first request.
+func (sp *splicedPage) visitorPage(values *[slotCount]string) ([]byte, string) {
+	sp.visitorOnce.Do(func() {
+		var buf bytes.Buffer
+		sp.write(&buf, values)
+		sp.visitor = buf.Bytes()
+		sum := sha256.Sum256(sp.visitor)
+		sp.visitorETag = `"` + hex.EncodeToString(sum[:12]) + `"`
+	})
+	return sp.visitor, sp.visitorETag
 }
 
 func splice(page []byte) *splicedPage {
