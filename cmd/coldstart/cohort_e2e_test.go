@@ -159,7 +159,13 @@ func TestBrowserCohort(t *testing.T) {
 		}
 		return append(acts, chromedp.Click(chromedp.CSS("#submit-button")),
 			chromedp.WaitVisible(chromedp.CSS(`#result.verdict-pass, #result.verdict-fail, #result.verdict-error`)),
-			textOf("#result h2", &text), shot(name))
+			// Read through the page, not a node: the result area is
+			// replaced when the live verdict arrives.
+			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+				s, err := chromedp.Evaluate[string](`document.querySelector("#result h2").textContent`)(ctx, tg)
+				text = s
+				return err
+			}), shot(name))
 	}
 	run("the student accepts the invitation and joins the group", append(setPassword(studentInvite),
 		chromedp.Navigate(base+joinLink),
