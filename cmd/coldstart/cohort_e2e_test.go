@@ -146,7 +146,7 @@ func TestBrowserCohort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	answer := func(raw []byte, name string) []chromedp.Action[chromedp.Void] {
+	answer := func(raw []byte, name string, attempt int) []chromedp.Action[chromedp.Void] {
 		var a struct{ Cells map[string]map[string]string }
 		if err := json.Unmarshal(raw, &a); err != nil {
 			t.Fatal(err)
@@ -158,13 +158,22 @@ func TestBrowserCohort(t *testing.T) {
 			}
 		}
 		return append(acts, chromedp.Click(chromedp.CSS("#submit-button")),
-			chromedp.WaitVisible(chromedp.CSS(`#result.verdict-pass, #result.verdict-fail, #result.verdict-error`)),
-			// Read through the page, not a node: the result area is
-			// replaced when the live verdict arrives.
+			// Wait for this attempt's verdict (the page may first show
+			// the previous one), reading through the page, not a node: the
+			// result area is replaced when the live verdict arrives.
 			chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-				s, err := chromedp.Evaluate[string](`document.querySelector("#result h2").textContent`)(ctx, tg)
-				text = s
-				return err
+				done := regexp.MustCompile(fmt.Sprintf(`^\s*Attempt %d: (passed|not yet|could not be graded)`, attempt))
+				for deadline := time.Now().Add(60 * time.Second); ; {
+					s, err := chromedp.Evaluate[string](`(document.querySelector("#result h2") || {textContent: ""}).textContent`)(ctx, tg)
+					if err == nil && done.MatchString(s) {
+						text = s
+						return nil
+					}
+					if time.Now().After(deadline) {
+						return fmt.Errorf("no verdict for attempt %d; the page says %q (%v)", attempt, s, err)
+					}
+					time.Sleep(200 * time.Millisecond)
+				}
 			}), shot(name))
 	}
 	run("the student accepts the invitation and joins the group", append(setPassword(studentInvite),
@@ -180,7 +189,7 @@ func TestBrowserCohort(t *testing.T) {
 	if !strings.Contains(text, "due ") {
 		t.Fatalf("the exercise page shows no due date: %q", text)
 	}
-	run("the student answers before the due date", answer(wrong, "before-due")...)
+	run("the student answers before the due date", answer(wrong, "before-due", 1)...)
 	if !strings.Contains(text, "not yet") {
 		t.Fatalf("the wrong answer's verdict is %q", text)
 	}
@@ -199,7 +208,7 @@ func TestBrowserCohort(t *testing.T) {
 		signOut,
 	)...)
 	time.Sleep(time.Until(due.Add(time.Second)))
-	run("the student answers after the due date", append(signIn("student@example.com"), answer(sol, "after-due")...)...)
+	run("the student answers after the due date", append(signIn("student@example.com"), answer(sol, "after-due", 2)...)...)
 	if !strings.Contains(text, "passed") {
 		t.Fatalf("the right answer's verdict is %q", text)
 	}
