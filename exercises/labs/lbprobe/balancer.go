@@ -56,8 +56,11 @@ type LoadBalancer struct {
 	reqID   int
 	traffic bool
 	counts  Counts
-	runCtx  context.Context
-	wg      sync.WaitGroup
+	// life ends when Run returns: every health-check loop derives from it,
+	// so targets registered before Run started stop with it too.
+	life context.Context
+	end  context.CancelFunc
+	wg   sync.WaitGroup
 }
 
 // Counts is what the traffic saw.
@@ -88,7 +91,8 @@ type Status struct {
 
 // New returns a load balancer with no targets.
 func New(cfg Config, log *slog.Logger) *LoadBalancer {
-	return &LoadBalancer{cfg: cfg, log: log, targets: map[string]*target{}, runCtx: context.Background(),
+	life, end := context.WithCancel(context.Background())
+	return &LoadBalancer{cfg: cfg, log: log, targets: map[string]*target{}, life: life, end: end,
 		counts: Counts{Reasons: map[string]int{}},
 		// No keep-alive: each request is its own connection, so breaking
 		// a draining target's connections breaks exactly its requests.
@@ -97,14 +101,12 @@ func New(cfg Config, log *slog.Logger) *LoadBalancer {
 
 // Run sends traffic while it is on, until ctx ends.
 func (lb *LoadBalancer) Run(ctx context.Context) {
-	lb.mu.Lock()
-	lb.runCtx = ctx
-	lb.mu.Unlock()
 	tick := time.NewTicker(time.Duration(float64(time.Second) / lb.cfg.Rate))
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
+			lb.end()
 			lb.wg.Wait()
 			return
 		case <-tick.C:
@@ -121,7 +123,7 @@ func (lb *LoadBalancer) Register(name, addr string) error {
 	if _, ok := lb.targets[name]; ok {
 		return fmt.Errorf("target %s is already registered", name)
 	}
-	ctx, stop := context.WithCancel(lb.runCtx)
+	ctx, stop := context.WithCancel(lb.life)
 	t := &target{name: name, addr: addr, state: StateInitial, registered: time.Now(), inflight: map[int]context.CancelFunc{}, stop: stop}
 	lb.targets[name] = t
 	lb.order = append(lb.order, name)
