@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -85,16 +84,15 @@ func (s *Server) setRole(c *gin.Context) {
 		s.fail(c, http.StatusBadRequest, "You would lock yourself out", "Admins cannot take away their own admin role; ask another admin.")
 		return
 	}
-	err = s.store.SetRole(c.Request.Context(), id, role)
-	if errors.Is(err, store.ErrNotFound) {
-		s.fail(c, http.StatusNotFound, "No such account", "There is no account with this number.")
-		return
-	}
-	if err != nil {
-		s.internal(c, err)
+	if err := s.store.ChangeRole(c.Request.Context(), store.ActorOf(me), id, role); err != nil {
+		s.failWith(c, err)
 		return
 	}
 	s.forgetUser(id)
 	s.logger.InfoContext(c.Request.Context(), "role changed", slog.Int64("user", id), slog.String("role", string(role)), slog.Int64("by", me.ID))
+	if c.PostForm("back") == "admin" {
+		c.Redirect(http.StatusSeeOther, "/admin/users")
+		return
+	}
 	c.Redirect(http.StatusSeeOther, "/cohort")
 }

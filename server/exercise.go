@@ -118,7 +118,7 @@ func (s *Server) exercise(c *gin.Context) {
 		}
 		d.History = history(subs, shown)
 	}
-	s.render(c, http.StatusOK, "exercise", s.newPage(c, ex.Title, d))
+	s.render(c, http.StatusOK, "exercise", s.withDue(c, s.newPage(c, ex.Title, d)))
 }
 
 func history(subs []*store.Submission, shown *store.Submission) []historyRow {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"coldstart/server"
+	"coldstart/server/store"
 )
 
 // inlineCode finds what a strict content security policy would block:
@@ -58,8 +59,7 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 			if secure {
 				return // the test server speaks plain HTTP: Secure cookies are not sent back
 			}
-			c := h.client()
-			c.signUp("admin@example.com")
+			c := h.signedIn("admin@example.com", store.RoleAdmin)
 			resp, out := c.post("/exercises/tiny-grid/submit", url.Values{"csrf": {c.csrf}, "body": {"pass"}}, "application/json")
 			checkSecurityHeaders(t, resp, secure)
 			id := regexp.MustCompile(`"id":(\d+)`).FindStringSubmatch(out)
@@ -74,7 +74,7 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			signedIn := []string{"/", "/lessons/grids", "/lessons/reading-grids", "/exercises/tiny-grid", "/progress", "/cohort",
+			signedIn := []string{"/", "/lessons/grids", "/lessons/reading-grids", "/exercises/tiny-grid", "/progress", "/cohort", "/account", "/admin/users",
 				"/submissions/" + id[1], "/submissions/" + id[1] + "/result", "/signin"}
 			for _, p := range signedIn {
 				resp, body := c.get(p)

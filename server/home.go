@@ -90,7 +90,7 @@ func (s *Server) home(c *gin.Context) {
 			break
 		}
 	}
-	s.render(c, http.StatusOK, "home", s.newPage(c, "", d))
+	s.render(c, http.StatusOK, "home", s.withDue(c, s.newPage(c, "", d)))
 }
 
 func (s *Server) lessonRow(ix *courseIndex, prog *store.Progress, l *content.Lesson) lessonRow {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -94,7 +95,7 @@ func (s *Server) accessLog(c *gin.Context) {
 	attrs := append((*ap)[:0],
 		slog.String("request_id", c.GetString(ctxRequestID)),
 		slog.String("method", c.Request.Method),
-		slog.String("path", c.Request.URL.Path),
+		slog.String("path", loggedPath(c.Request.URL.Path, route)),
 		slog.String("route", route),
 		slog.Int("status", code),
 		slog.Int("bytes", c.Writer.Size()),
@@ -251,8 +252,17 @@ func (s *Server) requireTeacher(c *gin.Context) {
 
 func (s *Server) requireAdmin(c *gin.Context) {
 	if u := currentUser(c); u == nil || u.Role != "admin" {
-		s.fail(c, http.StatusForbidden, "Admins only", "Only an admin can change roles.")
+		s.fail(c, http.StatusForbidden, "Admins only", "Only an admin can manage accounts and roles.")
 		return
 	}
 	c.Next()
+}
+
+// loggedPath is the path as the access log records it: the secret of a
+// one-time or join link is left out.
+func loggedPath(path, route string) string {
+	if strings.Contains(route, ":token") {
+		return route
+	}
+	return path
 }

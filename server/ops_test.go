@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"coldstart/server"
+	"coldstart/server/store"
 )
 
 func getWith(t *testing.T, url, authz string) (*http.Response, string) {
@@ -43,8 +44,7 @@ func TestOperationsEndpoints(t *testing.T) {
 		expect(t, resp, body, 200, `"database":"ok"`, `"course":"ok"`)
 	})
 	t.Run("ReadyzDetailsForAdmins", func(t *testing.T) {
-		admin := h.client()
-		admin.signUp("admin@example.com") // the first account is the admin
+		admin := h.signedIn("admin@example.com", store.RoleAdmin)
 		resp, body := admin.get("/readyz")
 		expect(t, resp, body, 200, `"database":"ok"`)
 		student := h.client()

@@ -38,6 +38,15 @@ type Config struct {
 	Logger *slog.Logger
 	// SignupOpen lets visitors create accounts (the first is always allowed).
 	SignupOpen bool
+	// PublicURL is the address users reach the server at (for links handed
+	// over: invitations, resets, join links); empty: the request's host.
+	PublicURL string
+	// OIDC, when set, offers single sign-on through an OpenID Connect
+	// provider at /auth/oidc/login.
+	OIDC *OIDCConfig
+	// NoPasswordLogin turns email and password sign-in (and sign-up) off,
+	// for servers where everyone signs in through OIDC.
+	NoPasswordLogin bool
 	// Watch makes pages reload when the course changes.
 	Watch bool
 	// SecureCookies marks cookies Secure even when the request did not come
@@ -82,6 +91,7 @@ type Server struct {
 	latency      *prometheus.HistogramVec
 	routeMetrics routeMetrics
 	streamsOpen  *prometheus.GaugeVec
+	oidc         *oidcFlow
 
 	closing   chan struct{}
 	closeOnce sync.Once
@@ -123,6 +133,9 @@ func New(cfg Config) (*Server, error) {
 		views: v, assets: assets, sessions: newSessionCache(), progress: newProgressCache(),
 		throttles: newThrottles(cfg.Now), crossOrigin: http.NewCrossOriginProtection(),
 		registry: cfg.Registry, closing: make(chan struct{})}
+	if cfg.OIDC != nil {
+		s.oidc = &oidcFlow{cfg: cfg.OIDC}
+	}
 	if cfg.Pool != nil {
 		cfg.Pool.OnFinish(s.progress.forget)
 		s.hub = cfg.Pool.Hub()
@@ -211,6 +224,8 @@ func (s *Server) routes() (*gin.Engine, error) {
 	r.GET("/signup", s.signupPage)
 	r.POST("/signup", s.signup)
 	r.POST("/signout", s.signout)
+	s.accountRoutes(r)
+	s.cohortRoutes(r)
 
 	r.NoRoute(func(c *gin.Context) {
 		s.fail(c, http.StatusNotFound, "This page does not exist", "The address may be mistyped, or the page was moved.")

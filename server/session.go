@@ -177,6 +177,20 @@ type authData struct {
 	Email  string
 	Next   string
 	Error  string
+	// OIDC names the identity provider of the "Sign in with" button; empty
+	// without single sign-on.
+	OIDC string
+	// Passwords: email and password sign-in is on.
+	Passwords bool
+}
+
+// withLogins fills in which ways of signing in the server offers.
+func (s *Server) withLogins(d authData) authData {
+	if s.oidc != nil {
+		d.OIDC = s.oidcName()
+	}
+	d.Passwords = !s.cfg.NoPasswordLogin
+	return d
 }
 
 func (s *Server) signinPage(c *gin.Context) {
@@ -184,10 +198,13 @@ func (s *Server) signinPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, safeNext(c.Query("next")))
 		return
 	}
-	p := s.newPage(c, "Sign in", authData{Next: safeNext(c.Query("next"))})
+	p := s.newPage(c, "Sign in", s.withLogins(authData{Next: safeNext(c.Query("next"))}))
 	p.Nav = "signin"
 	if c.Query("expired") != "" {
 		p.Flash = "Your session has expired. Please sign in again."
+	}
+	if c.Query("everywhere") != "" {
+		p.Flash = "You were signed out on every device."
 	}
 	s.render(c, http.StatusOK, "auth", p)
 }
@@ -197,20 +214,17 @@ func (s *Server) signupPage(c *gin.Context) {
 		c.Redirect(http.StatusSeeOther, "/")
 		return
 	}
-	p := s.newPage(c, "Sign up", authData{Signup: true, Next: safeNext(c.Query("next"))})
+	p := s.newPage(c, "Sign up", s.withLogins(authData{Signup: true, Next: safeNext(c.Query("next"))}))
 	p.Nav = "signup"
 	p.SignupOpen = s.signupAllowed(c.Request.Context())
 	s.render(c, http.StatusOK, "auth", p)
 }
 
-// signupAllowed: sign-up is open by configuration, and always for the very
-// first account (which becomes the admin).
-func (s *Server) signupAllowed(ctx context.Context) bool {
-	if s.cfg.SignupOpen {
-		return true
-	}
-	users, err := s.store.Users(ctx)
-	return err == nil && len(users) == 0
+// signupAllowed: whether visitors may create accounts. The first admin
+// never comes from here (see links.go), and the store decides again inside
+// the transaction that creates the account.
+func (s *Server) signupAllowed(context.Context) bool {
+	return s.cfg.SignupOpen && !s.cfg.NoPasswordLogin
 }
 
 func (s *Server) authError(c *gin.Context, code int, d authData, msg string) {
@@ -219,7 +233,7 @@ func (s *Server) authError(c *gin.Context, code int, d authData, msg string) {
 	if d.Signup {
 		title = "Sign up"
 	}
-	p := s.newPage(c, title, d)
+	p := s.newPage(c, title, s.withLogins(d))
 	if d.Signup {
 		p.SignupOpen = s.signupAllowed(c.Request.Context())
 	}
@@ -239,6 +253,10 @@ func (s *Server) signin(c *gin.Context) {
 	d := authData{Email: c.PostForm("email"), Next: safeNext(c.PostForm("next"))}
 	if len(d.Email) > auth.MaxEmail {
 		d.Email = d.Email[:auth.MaxEmail]
+	}
+	if s.cfg.NoPasswordLogin {
+		s.authError(c, http.StatusForbidden, d, "This server signs in only through "+s.oidcName()+".")
+		return
 	}
 	email := strings.ToLower(strings.TrimSpace(d.Email))
 	password := c.PostForm("password")
@@ -272,6 +290,12 @@ func (s *Server) signin(c *gin.Context) {
 		s.authError(c, http.StatusUnauthorized, d, "The email or the password is not right.")
 		return
 	}
+	if !u.Active() {
+		// Said only to whoever knows the password.
+		fromAddr.Refund()
+		s.authError(c, http.StatusForbidden, d, "This account is deactivated. Ask an admin to reactivate it.")
+		return
+	}
 	// A success costs nothing: the address gets its attempt back and the
 	// account's failures from this address are forgotten.
 	fromAddr.Refund()
@@ -289,7 +313,8 @@ func (s *Server) signup(c *gin.Context) {
 		d.Email = d.Email[:300]
 	}
 	if !s.signupAllowed(c.Request.Context()) {
-		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an account.")
+		// Answered before hashing anything; the store decides again.
+		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an invitation.")
 		return
 	}
 	if _, ok, wait := s.throttles.signup.Take(clientIP(c)); !ok {
@@ -306,7 +331,11 @@ func (s *Server) signup(c *gin.Context) {
 		s.authError(c, http.StatusBadRequest, d, capitalize(err.Error())+".")
 		return
 	}
-	u, err := s.store.CreateUser(c.Request.Context(), strings.ToLower(email), hash)
+	u, err := s.store.SignUp(c.Request.Context(), strings.ToLower(email), hash, s.signupAllowed(c.Request.Context()))
+	if errors.Is(err, store.ErrSignupClosed) {
+		s.authError(c, http.StatusForbidden, d, "Sign-up is closed on this server. Ask your instructor for an invitation.")
+		return
+	}
 	if errors.Is(err, store.ErrEmailTaken) {
 		s.authError(c, http.StatusConflict, d, "An account with this email already exists. Sign in instead.")
 		return

@@ -28,14 +28,25 @@ type views struct {
 
 // pageFiles lists each page and the files it is built from.
 var pageFiles = map[string][]string{
-	"home":     {"layout.html", "home.html", "partials.html"},
-	"lesson":   {"layout.html", "lesson.html", "partials.html"},
-	"quiz":     {"layout.html", "quiz.html"},
-	"exercise": {"layout.html", "exercise.html", "result.html", "partials.html"},
-	"progress": {"layout.html", "progress.html", "partials.html"},
-	"cohort":   {"layout.html", "cohort.html", "partials.html"},
-	"auth":     {"layout.html", "auth.html"},
-	"error":    {"layout.html", "error.html"},
+	"home":        {"layout.html", "home.html", "partials.html"},
+	"lesson":      {"layout.html", "lesson.html", "partials.html"},
+	"quiz":        {"layout.html", "quiz.html"},
+	"exercise":    {"layout.html", "exercise.html", "result.html", "partials.html"},
+	"progress":    {"layout.html", "progress.html", "partials.html"},
+	"cohort":      {"layout.html", "cohort.html", "partials.html"},
+	"auth":        {"layout.html", "auth.html"},
+	"account":     {"layout.html", "account.html"},
+	"link":        {"layout.html", "link.html"},
+	"admin_users": {"layout.html", "admin_users.html"},
+	"groups":      {"layout.html", "groups.html"},
+	"group":       {"layout.html", "group.html"},
+	"join":        {"layout.html", "join.html"},
+	"student":     {"layout.html", "student.html"},
+	"attempt":     {"layout.html", "attempt.html"},
+	"audit":       {"layout.html", "audit.html"},
+	"analytics":   {"layout.html", "analytics.html"},
+	"certificate": {"layout.html", "certificate.html"},
+	"error":       {"layout.html", "error.html"},
 }
 
 func loadViews(assets *web.Assets) (*views, error) {
@@ -54,6 +65,30 @@ func loadViews(assets *web.Assets) (*views, error) {
 		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"scrollTables": scrollTables,
 		"when":         func(t time.Time) string { return t.Local().Format("2 Jan 15:04") },
+		"list":         func(s ...string) []string { return s },
+		"formdate": func(t time.Time) string {
+			if t.IsZero() {
+				return ""
+			}
+			return t.UTC().Format("2006-01-02T15:04")
+		},
+		"utcdate": func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
+		// dueOf is an exercise's due date in words, or "" without one.
+		"dueOf": func(due map[string]time.Time, id string) string {
+			if t, ok := due[id]; ok {
+				return t.UTC().Format("2 Jan 2006 15:04 UTC")
+			}
+			return ""
+		},
+		"duration": func(d time.Duration) string {
+			switch {
+			case d >= 48*time.Hour:
+				return fmt.Sprintf("%.1f days", d.Hours()/24)
+			case d >= time.Hour:
+				return fmt.Sprintf("%.1f hours", d.Hours())
+			}
+			return fmt.Sprintf("%.0f minutes", d.Minutes())
+		},
 	}
 	v := &views{pages: map[string]*template.Template{}}
 	for name, files := range pageFiles {
@@ -107,7 +142,9 @@ type page struct {
 	Flash       string
 	SignupOpen  bool
 	Watch       bool
-	Data        any
+	// Due holds the signed-in student's due dates by exercise (see withDue).
+	Due  map[string]time.Time
+	Data any
 }
 
 var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
@@ -116,7 +153,7 @@ var bufPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 func (s *Server) newPage(c *gin.Context, title string, data any) *page {
 	course := s.course.Course()
 	p := &page{Title: title, Course: course, User: currentUser(c), CSRF: csrfToken(c), Data: data,
-		SignupOpen: s.cfg.SignupOpen, Watch: s.cfg.Watch}
+		SignupOpen: s.cfg.SignupOpen && !s.cfg.NoPasswordLogin, Watch: s.cfg.Watch}
 	if course != nil {
 		p.CourseTitle = course.Title
 	}

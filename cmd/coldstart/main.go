@@ -23,6 +23,7 @@ Usage:
   coldstart backup [--db coldstart.db] OUT
   coldstart restore [--db coldstart.db] IN
   coldstart healthcheck [--addr :8080]
+  coldstart users add --email E [--role student|instructor|admin] [--group G] [--db coldstart.db]
 
 Run "coldstart COMMAND -h" for the flags of a command.
 `
@@ -69,6 +70,8 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		err = runRestore(ctx, args[1:], s)
 	case "healthcheck":
 		err = runHealthcheck(ctx, args[1:], s)
+	case "users":
+		err = runUsers(ctx, args[1:], s)
 	case "help", "-h", "--help":
 		fmt.Fprint(s.Stdout, usageText)
 		return 0

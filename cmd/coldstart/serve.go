@@ -49,7 +49,15 @@ type Main struct {
 	// detailed /readyz; MetricsToken opens them on the main one.
 	MetricsAddr  string
 	MetricsToken string
-	LogLevel     string
+	// PublicURL is the address users reach the server at, for the links it
+	// hands out; empty: the address each request came to.
+	PublicURL string
+	// OIDC* configure single sign-on; PasswordLogin false leaves only it.
+	OIDCIssuer, OIDCClientID, OIDCClientSecret, OIDCName string
+	OIDCAllowedDomains                                   []string
+	OIDCInstructorGroup, OIDCAdminGroup                  string
+	PasswordLogin                                        bool
+	LogLevel                                             string
 	// Grace is how long running gradings may finish at shutdown before they
 	// are stopped and queued again (default 20s, under ShutdownLimit).
 	Grace time.Duration
@@ -108,7 +116,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.Course, "course", env("COLDSTART_COURSE", ""), "course directory; empty serves the built-in course (COLDSTART_COURSE)")
 	watchDefault, _ := strconv.ParseBool(env("COLDSTART_WATCH", "false"))
 	fs.BoolVar(&m.Watch, "watch", watchDefault, "reload the course directory when its files change, and reload open pages (COLDSTART_WATCH)")
-	fs.StringVar(&m.Signup, "signup", env("COLDSTART_SIGNUP", "open"), "open: anyone may create an account; closed: only the first account (COLDSTART_SIGNUP)")
+	fs.StringVar(&m.Signup, "signup", env("COLDSTART_SIGNUP", "open"), "open: visitors may create student accounts; closed: accounts only by invitation (COLDSTART_SIGNUP)")
 	workers, _ := strconv.Atoi(env("COLDSTART_WORKERS", "0"))
 	fs.IntVar(&m.Workers, "workers", workers, "gradings run at the same time; 0 means one per CPU core (COLDSTART_WORKERS)")
 	timeout, err := time.ParseDuration(env("COLDSTART_GRADING_TIMEOUT", "60s"))
@@ -130,6 +138,17 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.StringVar(&m.BackupDir, "backup-dir", env("COLDSTART_BACKUP_DIR", ""), "directory for scheduled backups; empty: backups/ beside the database (COLDSTART_BACKUP_DIR)")
 	keep, _ := strconv.Atoi(env("COLDSTART_BACKUP_KEEP", "7"))
 	fs.IntVar(&m.BackupKeep, "backup-keep", keep, "scheduled backups to keep; older ones are removed (COLDSTART_BACKUP_KEEP)")
+	fs.StringVar(&m.PublicURL, "public-url", env("COLDSTART_PUBLIC_URL", ""), "address users reach the server at, e.g. https://course.example.com, for invitation, reset and sign-in links (COLDSTART_PUBLIC_URL)")
+	fs.StringVar(&m.OIDCIssuer, "oidc-issuer", env("COLDSTART_OIDC_ISSUER", ""), "OpenID Connect issuer URL for single sign-on, e.g. https://login.example.com (COLDSTART_OIDC_ISSUER)")
+	fs.StringVar(&m.OIDCClientID, "oidc-client-id", env("COLDSTART_OIDC_CLIENT_ID", ""), "client ID registered at the provider (COLDSTART_OIDC_CLIENT_ID)")
+	fs.StringVar(&m.OIDCClientSecret, "oidc-client-secret", env("COLDSTART_OIDC_CLIENT_SECRET", ""), "client secret; prefer the environment variable (COLDSTART_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&m.OIDCName, "oidc-name", env("COLDSTART_OIDC_NAME", ""), "what the sign-in button says after \"Sign in with\" (COLDSTART_OIDC_NAME)")
+	domains := env("COLDSTART_OIDC_ALLOWED_DOMAINS", "")
+	fs.StringVar(&domains, "oidc-allowed-domains", domains, "comma-separated email domains let in through single sign-on; empty lets every verified email in (COLDSTART_OIDC_ALLOWED_DOMAINS)")
+	fs.StringVar(&m.OIDCInstructorGroup, "oidc-instructor-group", env("COLDSTART_OIDC_INSTRUCTOR_GROUP", ""), "members of this group (groups claim) become instructors (COLDSTART_OIDC_INSTRUCTOR_GROUP)")
+	fs.StringVar(&m.OIDCAdminGroup, "oidc-admin-group", env("COLDSTART_OIDC_ADMIN_GROUP", ""), "members of this group (groups claim) become admins (COLDSTART_OIDC_ADMIN_GROUP)")
+	passwords, _ := strconv.ParseBool(env("COLDSTART_PASSWORD_LOGIN", "true"))
+	fs.BoolVar(&m.PasswordLogin, "password-login", passwords, "allow email and password sign-in; false for servers where everyone uses single sign-on (COLDSTART_PASSWORD_LOGIN)")
 	fs.StringVar(&m.DockerHost, "docker-host", "", "the Docker engine gradings run on, e.g. unix:///var/run/docker.sock or tcp://grader:2376 (default: DOCKER_HOST, else the local socket; no other engine is tried)")
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
@@ -144,6 +163,11 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	}
 	if m.TrustedProxies, err = parseProxies(proxies); err != nil {
 		return err
+	}
+	for _, d := range strings.Split(domains, ",") {
+		if d = strings.ToLower(strings.TrimSpace(d)); d != "" {
+			m.OIDCAllowedDomains = append(m.OIDCAllowedDomains, d)
+		}
 	}
 	return m.validate()
 }
@@ -165,6 +189,16 @@ func (m *Main) validate() error {
 	}
 	if m.BackupKeep < 1 || m.BackupKeep > 1000 {
 		return fmt.Errorf("--backup-keep must be between 1 and 1000, not %d", m.BackupKeep)
+	}
+	if m.PublicURL != "" {
+		u, err := publicURL(m.PublicURL)
+		if err != nil {
+			return err
+		}
+		m.PublicURL = u
+	}
+	if err := m.validateOIDC(); err != nil {
+		return err
 	}
 	if m.Watch && m.Course == "" {
 		return errors.New("--watch needs --course DIR: the built-in course is part of the binary and cannot change")
@@ -289,7 +323,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Sweep: sweep})
 	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
-		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry})
+		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry, PublicURL: m.PublicURL,
+		OIDC: m.oidcConfig(), NoPasswordLogin: !m.PasswordLogin && m.OIDCIssuer != ""})
 	if err != nil {
 		return err
 	}
@@ -310,6 +345,9 @@ func (m *Main) Run(ctx context.Context) error {
 		go func() { _ = ops.Serve(opsLn) }()
 		defer ops.Close()
 		logger.Info("serving metrics", slog.String("addr", opsLn.Addr().String()))
+	}
+	if err := m.logSetupLink(ctx, st, ln.Addr().String(), logger); err != nil {
+		logger.Error("make the setup link", slog.Any("err", err))
 	}
 	if m.Ready != nil {
 		m.Ready <- ln.Addr().String()

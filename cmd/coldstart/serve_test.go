@@ -78,6 +78,17 @@ func TestServeFlags(t *testing.T) {
 		{"BackupsTooOften", []string{"--backup-every", "10s"}, nil, false},
 		{"BackupsNegative", []string{"--backup-every", "-1h"}, nil, false},
 		{"BackupKeepZero", []string{"--backup-every", "1h", "--backup-keep", "0"}, nil, false},
+		{"PublicURL", []string{"--public-url", "https://course.example.com/"}, nil, true},
+		{"PublicURLFromEnv", nil, map[string]string{"COLDSTART_PUBLIC_URL": "http://10.0.0.5:8080"}, true},
+		{"BadPublicURL", []string{"--public-url", "course.example.com"}, nil, false},
+		{"OIDC", []string{"--oidc-issuer", "https://login.example.com", "--oidc-client-id", "coldstart", "--public-url", "https://course.example.com",
+			"--oidc-allowed-domains", "example.com, corp.example.com", "--password-login=false"}, map[string]string{"COLDSTART_OIDC_CLIENT_SECRET": "s3cret"}, true},
+		{"OIDCNeedsPublicURL", []string{"--oidc-issuer", "https://login.example.com", "--oidc-client-id", "coldstart", "--oidc-client-secret", "x"}, nil, false},
+		{"OIDCNeedsSecret", []string{"--oidc-issuer", "https://login.example.com", "--oidc-client-id", "coldstart", "--public-url", "https://c.example.com"}, nil, false},
+		{"OIDCBadIssuer", []string{"--oidc-issuer", "login.example.com", "--oidc-client-id", "c", "--oidc-client-secret", "x", "--public-url", "https://c.example.com"}, nil, false},
+		{"OIDCBadDomain", []string{"--oidc-issuer", "https://l.example.com", "--oidc-client-id", "c", "--oidc-client-secret", "x", "--public-url", "https://c.example.com", "--oidc-allowed-domains", "@example.com"}, nil, false},
+		{"NoPasswordsNoSSO", []string{"--password-login=false"}, nil, false},
+		{"ClientIDWithoutIssuer", []string{"--oidc-client-id", "c"}, nil, false},
 		{"BadBackupEnv", nil, map[string]string{"COLDSTART_BACKUP_EVERY": "daily"}, false},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,16 @@ var (
 	ErrNotFound   = errors.New("not found")
 	ErrEmailTaken = errors.New("an account with this email already exists")
 	ErrExpired    = errors.New("the session has expired")
+	// ErrSignupClosed: visitors may not create accounts on this server.
+	ErrSignupClosed = errors.New("sign-up is closed on this server")
+	// ErrLinkInvalid: a one-time link is unknown, used or expired.
+	ErrLinkInvalid = errors.New("this link is not valid: it was already used, it expired, or it was mistyped")
+	// ErrDeactivated: the account was deactivated by an admin.
+	ErrDeactivated = errors.New("this account is deactivated")
+	// ErrLastAdmin: the change would leave the server without an active admin.
+	ErrLastAdmin = errors.New("this is the last active admin")
+	// ErrInvalid wraps input the store refuses (the message says why).
+	ErrInvalid = errors.New("invalid")
 )
 
 // BusyTimeout is how long a statement waits for a lock held by another

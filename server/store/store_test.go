@@ -50,13 +50,13 @@ func TestMigrationsApplyOnceAndSurviveReopen(t *testing.T) {
 	}
 }
 
-func TestFirstAccountIsAdminAndEmailsAreUnique(t *testing.T) {
+func TestNoAccountIsAdminByBeingFirstAndEmailsAreUnique(t *testing.T) {
 	ctx := context.Background()
 	s, _ := mustOpen(t)
 	first := mustUser(t, s, "first@example.com")
 	second := mustUser(t, s, "second@example.com")
-	if first.Role != store.RoleAdmin || second.Role != store.RoleStudent {
-		t.Fatalf("roles = %s, %s; want admin, student", first.Role, second.Role)
+	if first.Role != store.RoleStudent || second.Role != store.RoleStudent {
+		t.Fatalf("roles = %s, %s; want student, student", first.Role, second.Role)
 	}
 	if _, err := s.CreateUser(ctx, "FIRST@example.com", []byte("x")); !errors.Is(err, store.ErrEmailTaken) {
 		t.Fatalf("duplicate email: err = %v, want ErrEmailTaken", err)

@@ -14,7 +14,7 @@ import (
 // Role is what an account may do.
 type Role string
 
-// Roles. Instructors see the cohort; admins also manage roles.
+// Roles. Instructors see the cohort; admins also manage accounts.
 const (
 	RoleStudent    Role = "student"
 	RoleInstructor Role = "instructor"
@@ -33,55 +33,120 @@ func (r Role) CanTeach() bool { return r == RoleInstructor || r == RoleAdmin }
 type User struct {
 	ID           int64
 	Email        string
+	Name         string
 	Role         Role
-	PasswordHash []byte
+	PasswordHash []byte // empty while an invitation is not yet used
 	CreatedAt    time.Time
+	// DeactivatedAt is when an admin deactivated the account; zero while
+	// it is active. A deactivated account cannot sign in.
+	DeactivatedAt time.Time
+	GroupID       int64 // 0: in no group
 }
 
-// CreateUser adds an account. The first account ever created is an admin,
-// every later one a student.
+// Active reports whether the account may sign in.
+func (u *User) Active() bool { return u.DeactivatedAt.IsZero() }
+
+// Invited reports whether the account was invited and has not set a
+// password yet.
+func (u *User) Invited() bool { return len(u.PasswordHash) == 0 }
+
+// DisplayName is the name, or the email when there is none.
+func (u *User) DisplayName() string {
+	if u.Name != "" {
+		return u.Name
+	}
+	return u.Email
+}
+
+// CreateUser adds a student account with a password, as tests and tools
+// need it; visitors go through SignUp, admins through Invite.
 func (s *Store) CreateUser(ctx context.Context, email string, passwordHash []byte) (*User, error) {
-	email = strings.TrimSpace(email)
+	return s.withUser(ctx, "create account", func(tx *sql.Tx) (int64, error) {
+		return insertUser(ctx, tx, s.now(), NewAccount{Email: email, Role: RoleStudent, PasswordHash: passwordHash})
+	})
+}
+
+// SignUp creates a student account for a visitor. Whether sign-up is open
+// is decided inside the transaction that creates the account, so that
+// concurrent sign-ups see one answer; a visitor never becomes an admin by
+// being first (see ClaimSetupLink).
+func (s *Store) SignUp(ctx context.Context, email string, passwordHash []byte, open bool) (*User, error) {
+	return s.withUser(ctx, "sign up", func(tx *sql.Tx) (int64, error) {
+		if !open {
+			return 0, ErrSignupClosed
+		}
+		return insertUser(ctx, tx, s.now(), NewAccount{Email: email, Role: RoleStudent, PasswordHash: passwordHash})
+	})
+}
+
+// NewAccount is what creating an account needs.
+type NewAccount struct {
+	Email        string
+	Name         string
+	Role         Role
+	PasswordHash []byte // nil for an invited account
+	GroupID      int64
+}
+
+// withUser runs create in a write transaction and returns the account it
+// created.
+func (s *Store) withUser(ctx context.Context, what string, create func(*sql.Tx) (int64, error)) (*User, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("create account: %w", err)
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback()
-	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
-		return nil, fmt.Errorf("create account: %w", err)
-	}
-	role := RoleStudent
-	if n == 0 {
-		role = RoleAdmin
-	}
-	now := s.now()
-	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password_hash, role, created_at) VALUES (?, ?, ?, ?)`,
-		email, passwordHash, string(role), now)
-	if err != nil {
-		var se sqlite3.Error
-		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
-			return nil, ErrEmailTaken
-		}
-		return nil, fmt.Errorf("create account: %w", err)
-	}
-	id, err := res.LastInsertId()
+	id, err := create(tx)
 	if err != nil {
 		return nil, err
 	}
-	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("create account: %w", err)
+	u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
-	return &User{ID: id, Email: email, Role: role, PasswordHash: passwordHash, CreatedAt: fromMillis(now)}, nil
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return u, nil
 }
 
-const userColumns = `id, email, role, password_hash, created_at`
+func insertUser(ctx context.Context, tx *sql.Tx, now int64, a NewAccount) (int64, error) {
+	if !a.Role.Valid() {
+		return 0, fmt.Errorf("%w: unknown role %q", ErrInvalid, a.Role)
+	}
+	if a.PasswordHash == nil {
+		a.PasswordHash = []byte{}
+	}
+	var group any
+	if a.GroupID != 0 {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM groups WHERE id = ?`, a.GroupID).Scan(&n); err != nil {
+			return 0, fmt.Errorf("create account: %w", err)
+		}
+		if n == 0 {
+			return 0, fmt.Errorf("%w: there is no such group", ErrInvalid)
+		}
+		group = a.GroupID
+	}
+	res, err := tx.ExecContext(ctx, `INSERT INTO users (email, name, password_hash, role, created_at, group_id) VALUES (?, ?, ?, ?, ?, ?)`,
+		strings.TrimSpace(a.Email), strings.TrimSpace(a.Name), a.PasswordHash, string(a.Role), now, group)
+	if err != nil {
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+			return 0, ErrEmailTaken
+		}
+		return 0, fmt.Errorf("create account: %w", err)
+	}
+	return res.LastInsertId()
+}
+
+const userColumns = `id, email, name, role, password_hash, created_at, COALESCE(deactivated_at, 0), COALESCE(group_id, 0)`
 
 func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	var u User
 	var role string
-	var created int64
-	if err := row.Scan(&u.ID, &u.Email, &role, &u.PasswordHash, &created); err != nil {
+	var created, deactivated int64
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &deactivated, &u.GroupID); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, ErrNotFound
 		}
@@ -89,6 +154,7 @@ func scanUser(row interface{ Scan(...any) error }) (*User, error) {
 	}
 	u.Role = Role(role)
 	u.CreatedAt = fromMillis(created)
+	u.DeactivatedAt = fromMillis(deactivated)
 	return &u, nil
 }
 
@@ -104,35 +170,12 @@ func (s *Store) User(ctx context.Context, id int64) (*User, error) {
 
 // Users lists every account, oldest first.
 func (s *Store) Users(ctx context.Context) ([]*User, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users ORDER BY id`)
-	if err != nil {
-		return nil, fmt.Errorf("list accounts: %w", err)
-	}
-	defer rows.Close()
-	var out []*User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, rows.Err()
+	return s.FindUsers(ctx, UserFilter{})
 }
 
 // SetRole changes an account's role.
 func (s *Store) SetRole(ctx context.Context, id int64, role Role) error {
-	if !role.Valid() {
-		return fmt.Errorf("unknown role %q", role)
-	}
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET role = ? WHERE id = ?`, string(role), id)
-	if err != nil {
-		return fmt.Errorf("set role: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return ErrNotFound
-	}
-	return nil
+	return s.ChangeRole(ctx, Actor{}, id, role)
 }
 
 // CreateSession records a session under the hash of its token.
@@ -155,12 +198,12 @@ const sessionTouchEvery = time.Minute
 // it has expired or, with idle > 0, has not been used for idle (it is then
 // deleted). It records the use.
 func (s *Store) SessionUser(ctx context.Context, tokenHash []byte, idle time.Duration) (*User, time.Time, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT u.id, u.email, u.role, u.password_hash, u.created_at, s.expires_at, s.last_seen_at
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash)
+	row := s.db.QueryRowContext(ctx, `SELECT u.id, u.email, u.name, u.role, u.password_hash, u.created_at, COALESCE(u.group_id, 0), s.expires_at, s.last_seen_at
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.deactivated_at IS NULL`, tokenHash)
 	var u User
 	var role string
 	var created, expires, seen int64
-	if err := row.Scan(&u.ID, &u.Email, &role, &u.PasswordHash, &created, &expires, &seen); err != nil {
+	if err := row.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &u.GroupID, &expires, &seen); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, time.Time{}, ErrNotFound
 		}
@@ -204,9 +247,14 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, idle time.Duration) (
 	return res.RowsAffected()
 }
 
-// DeleteUserSessions ends every session of an account.
-func (s *Store) DeleteUserSessions(ctx context.Context, userID int64) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = ?`, userID); err != nil {
+// DeleteUserSessions ends every session of an account ("sign out
+// everywhere"), but the one whose token hash is keep, if given.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep ...[]byte) error {
+	q, args := `DELETE FROM sessions WHERE user_id = ?`, []any{userID}
+	if len(keep) > 0 && keep[0] != nil {
+		q, args = q+` AND token_hash != ?`, append(args, keep[0])
+	}
+	if _, err := s.db.ExecContext(ctx, q, args...); err != nil {
 		return fmt.Errorf("delete sessions: %w", err)
 	}
 	return nil
