@@ -109,10 +109,19 @@ func TestMigrationKeepsOlderAnswers(t *testing.T) {
 		old[name] = &fstest.MapFile{Data: b}
 	}
 	s := openWith(t, path, old)
-	u := mustUser(t, s, "a@example.com")
 	s.Close()
 
+	// The account is written as the older schema had it: the store's own
+	// code now writes columns later migrations add.
 	db, err := sql.Open("sqlite3", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := db.ExecContext(ctx, `INSERT INTO users (email, password_hash, role, created_at) VALUES ('a@example.com', x'00', 'student', 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, err := res.LastInsertId()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +133,7 @@ func TestMigrationKeepsOlderAnswers(t *testing.T) {
 		`INSERT INTO submissions (user_id, exercise, seed, body, status, created_at) VALUES (?, 'y', 1, '{}', 'queued', 1)`,
 		`INSERT INTO submissions (user_id, exercise, seed, body, status, created_at) VALUES (?, 'x', 1, '{}', 'queued', 1)`,
 	} {
-		if _, err := db.ExecContext(ctx, q, u.ID); err != nil {
+		if _, err := db.ExecContext(ctx, q, uid); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -135,7 +144,7 @@ func TestMigrationKeepsOlderAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	p, err := s.Progress(ctx, u.ID)
+	p, err := s.Progress(ctx, uid)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +158,14 @@ func TestMigrationKeepsOlderAnswers(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", quiz, got, want)
 		}
 	}
-	if tallies, err := s.QuizTallies(ctx); err != nil || tallies[u.ID] != (store.QuizTally{Answered: 3, FirstTry: 1, Eventually: 2, FirstUnknown: 1}) {
-		t.Errorf("tally %+v (%v)", tallies[u.ID], err)
+	if tallies, err := s.QuizTallies(ctx); err != nil || tallies[uid] != (store.QuizTally{Answered: 3, FirstTry: 1, Eventually: 2, FirstUnknown: 1}) {
+		t.Errorf("tally %+v (%v)", tallies[uid], err)
 	}
-	subs, err := s.Submissions(ctx, u.ID, "x", 10)
+	subs, err := s.Submissions(ctx, uid, "x", 10)
 	if err != nil || len(subs) != 2 || subs[0].Attempt != 2 || subs[1].Attempt != 1 {
 		t.Fatalf("submissions to x after the upgrade: %v, %v", subs, err)
 	}
-	next, err := s.CreateSubmission(ctx, u.ID, "x", 1, []byte("{}"))
+	next, err := s.CreateSubmission(ctx, uid, "x", 1, []byte("{}"))
 	if err != nil || next.Attempt != 3 {
 		t.Fatalf("next attempt %v, %v", next, err)
 	}
