@@ -222,9 +222,19 @@ func TestBrowserEndToEnd(t *testing.T) {
 	}
 	clicks = append(clicks,
 		chromedp.Click(chromedp.CSS("#submit-button")),
-		chromedp.WaitVisible(chromedp.CSS(`#result.verdict-pass, #result.verdict-fail, #result.verdict-error`)),
-		textOf("#result h2", &text),
-		chromedp.ScrollIntoView(chromedp.CSS("#result")),
+		// The page replaces the result card as the grading goes on, so the
+		// verdict is read in the page itself rather than through a node
+		// that may be gone by the time it is read.
+		chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+			s, err := chromedp.Poll[string](`(() => {
+				const h = document.querySelector("#result.verdict-pass h2, #result.verdict-fail h2, #result.verdict-error h2");
+				if (!h) return false;
+				document.querySelector("#result").scrollIntoView();
+				return h.textContent;
+			})()`, chromedp.WithPollingTimeout(90*time.Second))(ctx, tg)
+			text = s
+			return err
+		}),
 		shot("verdict"),
 	)
 	run("submit the exercise and follow it to the verdict", clicks...)
