@@ -293,7 +293,12 @@
           // The new attempt takes the old verdict's place at once.
           return fetch(r.body.result, { credentials: "same-origin" }).then(function (p) { return p.text(); }).then(function (html) {
             swapIn(html);
-            follow(r.body.events, r.body.result);
+            // A grading that ended before this fetch is shown as it is:
+            // following it would only swap the same verdict in again.
+            if ($("#result[data-follow]", area)) { follow(r.body.events, r.body.result); return; }
+            say("Graded.");
+            var res = $("#result");
+            if (res) { res.focus({ preventScroll: true }); res.scrollIntoView({ block: "start" }); }
           });
         })
         .catch(function () { say("The answer could not be sent; check your connection."); });
