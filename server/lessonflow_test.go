@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"coldstart/server/store"
 	"net/url"
 	"strings"
 	"testing"
@@ -31,8 +32,8 @@ func TestMarkCompleteGoesOn(t *testing.T) {
 
 func TestNavOnAnotherStudentsProgress(t *testing.T) {
 	h := newHarness(t, false)
-	admin := h.client()
-	admin.signUp("admin@example.com")
+	// Nobody becomes admin by signing up first: the admin is made directly.
+	admin := h.signedIn("admin@example.com", store.RoleAdmin)
 	student := h.client()
 	student.signUp("student@example.com")
 	resp, body := admin.get("/progress?user=2")
