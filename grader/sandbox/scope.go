@@ -25,7 +25,7 @@ const SealOption = "com.docker.network.bridge.inhibit_ipv4"
 
 // ErrContainerCap is returned when a grading asks for more containers than
 // Limits.MaxContainers.
-var ErrContainerCap = errors.New("the grading's container cap is reached")
+var ErrContainerCap = errors.New("the grading asked for more containers than the sandbox allows")
 
 // Scope holds the containers and networks of one grading. Close removes
 // them all.
@@ -159,7 +159,7 @@ func (sc *Scope) reserve(name string) error {
 		return errors.New("the grading has ended")
 	}
 	if sc.created >= sc.sb.limits.MaxContainers {
-		return fmt.Errorf("%w: container %s would be number %d, and a grading may start at most %d", ErrContainerCap, name, sc.created+1, sc.sb.limits.MaxContainers)
+		return fmt.Errorf("%w: container %s would be number %d of this grading, past the sandbox's cap of %d containers per grading", ErrContainerCap, name, sc.created+1, sc.sb.limits.MaxContainers)
 	}
 	sc.created++
 	sc.starting.Add(1)
