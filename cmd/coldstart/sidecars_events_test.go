@@ -16,14 +16,14 @@ import (
 )
 
 // TestFortySidecarsCreateNoContainer grades a task definition with 40
-// sidecars on top of the reference answer's own containers (ECS accepts at most 10
-// container definitions) on the real
-// engine while watching the engine's event stream for this grader's
-// containers. The definition must be refused statically and the engine must
-// report no container created for its grading. The reference answer is
-// graded next on the same stream: its containers show up, which proves the
-// stream was live, and since the engine sends events in order, once its
-// containers are reported removed every earlier event has been seen.
+// sidecars on top of the reference answer's own containers (ECS accepts at
+// most 10 container definitions) on the real engine, while watching the
+// engine's event stream for this grader's containers. The definition must
+// be refused statically and the engine must report no container created for
+// its grading. The reference answer is graded next on the same stream: its
+// containers show up, which proves the stream was live, and since the
+// engine sends events in order, once its containers are reported removed
+// every earlier event has been seen.
 func TestFortySidecarsCreateNoContainer(t *testing.T) {
 	ex := builtinExercise(t, "fargate-task-definition")
 	sb := sandboxtest.New(t)
