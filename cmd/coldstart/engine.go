@@ -51,6 +51,9 @@ func logEngine(ctx context.Context, sb *sandbox.Sandbox, logger *slog.Logger) {
 			slog.String("docker_host", sb.Host()), slog.Any("err", err))
 		return
 	}
+	b := sb.Budget()
 	logger.Info("container engine", slog.String("docker_host", info.Host), slog.String("version", info.Version),
-		slog.String("api_version", info.APIVersion), slog.String("os", info.OS))
+		slog.String("api_version", info.APIVersion), slog.String("os", info.OS),
+		slog.Int("grading_containers", sb.Limits().MaxContainers), slog.Int("container_budget", b.Containers),
+		slog.Int64("memory_budget_mib", b.MemoryMB))
 }

@@ -69,6 +69,8 @@ type Main struct {
 	// DockerHost is the engine gradings run on; empty: DOCKER_HOST, else
 	// the local socket.
 	DockerHost string
+	// Engine bounds what gradings hold on the container engine.
+	Engine EngineLimits
 
 	// Grader replaces the grading engine (tests); nil builds the real one.
 	Grader grading.Grader
@@ -150,6 +152,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	passwords, _ := strconv.ParseBool(env("COLDSTART_PASSWORD_LOGIN", "true"))
 	fs.BoolVar(&m.PasswordLogin, "password-login", passwords, "allow email and password sign-in; false for servers where everyone uses single sign-on (COLDSTART_PASSWORD_LOGIN)")
 	fs.StringVar(&m.DockerHost, "docker-host", "", "the Docker engine gradings run on, e.g. unix:///var/run/docker.sock or tcp://grader:2376 (default: DOCKER_HOST, else the local socket; no other engine is tried)")
+	m.Engine.register(fs)
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -198,6 +201,9 @@ func (m *Main) validate() error {
 		m.PublicURL = u
 	}
 	if err := m.validateOIDC(); err != nil {
+		return err
+	}
+	if err := m.Engine.validate(); err != nil {
 		return err
 	}
 	if m.Watch && m.Course == "" {
@@ -300,7 +306,7 @@ func (m *Main) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		sb, err := newSandbox(dockerHost(m.DockerHost), instance, logger)
+		sb, err := m.Engine.newSandbox(dockerHost(m.DockerHost), instance, logger)
 		if err != nil {
 			return err
 		}

@@ -82,6 +82,9 @@ func (b *budget) release(memMB int64) {
 	b.mu.Unlock()
 }
 
+// Budget returns the budget in force.
+func (s *Sandbox) Budget() Budget { return s.budget.limit }
+
 // InUse reports what the gradings hold now.
 func (s *Sandbox) InUse() Budget {
 	s.budget.mu.Lock()
