@@ -55,6 +55,13 @@ func TestGradeWithNoEngineExitsOneWithTheReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	missing := "unix://" + filepath.Join(t.TempDir(), "no-engine.sock")
+	// An ssh:// engine on a loopback port nothing listens on.
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	noSSH := "ssh://nobody@" + l.Addr().String()
+	l.Close()
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -63,7 +70,8 @@ func TestGradeWithNoEngineExitsOneWithTheReason(t *testing.T) {
 	}{
 		{"flag", []string{"grade", "--quiet", "--docker-host", missing, "--exercise", ex.ID, file}, "", "no such file or directory"},
 		{"DOCKER_HOST", []string{"grade", "--quiet", "--exercise", ex.ID, file}, missing, "no such file or directory"},
-		{"ssh", []string{"grade", "--quiet", "--docker-host", "ssh://grader.example", "--exercise", ex.ID, file}, "", "ssh://"},
+		{"ssh", []string{"grade", "--quiet", "--docker-host", noSSH, "--exercise", ex.ID, file}, "", "Connection refused"},
+		{"ssh with a password", []string{"grade", "--quiet", "--docker-host", "ssh://root:secret@127.0.0.1", "--exercise", ex.ID, file}, "", "carries a password"},
 		{"not a URL", []string{"grade", "--quiet", "--docker-host", "grader:2375", "--exercise", ex.ID, file}, "", "is not a URL"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 	"time"
 
@@ -29,23 +30,30 @@ var ErrUnavailable = grader.ErrEngineUnavailable
 // connect builds the engine client from host and nothing else: no other
 // engine is tried when this one does not answer, and no configuration file
 // can point the client elsewhere. TLS material for a tcp:// engine comes
-// from DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, as for the docker command.
+// from DOCKER_CERT_PATH and DOCKER_TLS_VERIFY, and an ssh:// engine is
+// reached through the ssh command, both as for the docker command.
 func connect(host string) (*client.Client, error) {
 	if host == "" {
 		host = DefaultHost
 	}
 	u, err := url.Parse(host)
 	if err != nil || u.Scheme == "" || !strings.Contains(host, "://") {
-		return nil, fmt.Errorf("the Docker host %q is not a URL such as unix:///var/run/docker.sock or tcp://host:2376", host)
+		return nil, fmt.Errorf("the Docker host %q is not a URL such as unix:///var/run/docker.sock, tcp://host:2376 or ssh://user@host", host)
 	}
+	var opts []client.Opt
 	switch u.Scheme {
 	case "unix", "tcp", "http", "https":
+		opts = []client.Opt{client.WithHost(host), client.WithTLSClientConfigFromEnv()}
 	case "ssh":
-		return nil, fmt.Errorf("the Docker host %q uses ssh://, which this server does not speak; forward the engine's socket (ssh -L /tmp/docker.sock:/var/run/docker.sock host) and name it as unix:///tmp/docker.sock", host)
+		e, err := parseSSHHost(host)
+		if err != nil {
+			return nil, err
+		}
+		opts = []client.Opt{client.WithHost(sshPlaceholderHost), client.WithDialContext(e.dial)}
 	default:
-		return nil, fmt.Errorf("the Docker host %q has scheme %s; use unix:// or tcp://", host, u.Scheme)
+		return nil, fmt.Errorf("the Docker host %q has scheme %s; use unix://, tcp:// or ssh://", host, u.Scheme)
 	}
-	cli, err := client.New(client.WithHost(host), client.WithTLSClientConfigFromEnv())
+	cli, err := client.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("the Docker host %q: %w", host, err)
 	}
@@ -90,7 +98,9 @@ func (s *Sandbox) Engine(ctx context.Context) (EngineInfo, error) {
 // plainEngineError shortens the client's wording for an engine that is not
 // there to what an operator needs to read.
 func plainEngineError(err error) string {
-	msg := err.Error()
+	// An ssh:// engine's requests name a placeholder host the operator
+	// never wrote: what ssh said is the reason.
+	msg := placeholderRequest.ReplaceAllString(err.Error(), "")
 	for _, marker := range []string{"no such file or directory", "connection refused", "permission denied", "i/o timeout", "no such host"} {
 		if strings.Contains(msg, marker) {
 			return marker + " (" + msg + ")"
@@ -98,3 +108,5 @@ func plainEngineError(err error) string {
 	}
 	return msg
 }
+
+var placeholderRequest = regexp.MustCompile(`[A-Za-z]+ "` + regexp.QuoteMeta(sshPlaceholderHost) + `[^"]*": `)

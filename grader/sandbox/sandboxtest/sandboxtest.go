@@ -20,6 +20,12 @@ const SkipEnv = "COLDSTART_SKIP_DOCKER_TESTS"
 // engine the test fails with a clear message, unless SkipEnv is set.
 func New(tb testing.TB) *sandbox.Sandbox {
 	tb.Helper()
+	return NewOn(tb, os.Getenv("DOCKER_HOST"))
+}
+
+// NewOn is New on the engine at host.
+func NewOn(tb testing.TB, host string) *sandbox.Sandbox {
+	tb.Helper()
 	if os.Getenv(SkipEnv) != "" {
 		tb.Skipf("%s is set: skipping a test that runs containers", SkipEnv)
 	}
@@ -27,7 +33,7 @@ func New(tb testing.TB) *sandbox.Sandbox {
 	defer cancel()
 	var b [6]byte
 	_, _ = rand.Read(b[:])
-	sb, err := sandbox.New(sandbox.Options{Host: os.Getenv("DOCKER_HOST"), Instance: "test-" + hex.EncodeToString(b[:])})
+	sb, err := sandbox.New(sandbox.Options{Host: host, Instance: "test-" + hex.EncodeToString(b[:])})
 	if err == nil {
 		err = sb.Ping(ctx)
 	}
