@@ -62,7 +62,7 @@ func (e *Engine) runPhase(ctx context.Context, g *Grading, p *Plan) error {
 	outOfTime := runCtx.Err() != nil && ctx.Err() == nil
 	switch {
 	case outOfTime:
-		g.skipUnrecorded("the run did not finish in time on this busy machine")
+		g.skipUnrecorded(fmt.Sprintf("not observed: the run reached the grading's time limit after %.1f s, before this check", time.Since(began).Seconds()))
 	case err == nil:
 		g.skipUnrecorded("not observed")
 	}

@@ -86,7 +86,7 @@ func (r *runner) healthy(ctx context.Context) bool {
 		case (st.Health == "unhealthy" || int64(st.FailingStreak) >= retries) && allTimedOut(st.HealthLog, int(retries)):
 			// The probes never ran to the end: the machine was too busy to
 			// say anything about the student's health check.
-			r.busy(id, "this machine was too busy to run the health check in time, so its outcome says nothing about your task definition", lastN(outputs, 3))
+			r.busy(id, timedOutMessage(st.HealthLog, int(retries)), lastN(outputs, 3))
 			r.waitStarted(ctx)
 			return true
 		case (st.Health == "unhealthy" || int64(st.FailingStreak) >= retries) && r.startedLate(ctx, st.StartedAt, streakStart(st.HealthLog, int(retries))):
@@ -291,6 +291,19 @@ func allTimedOut(log []sandbox.HealthResult, n int) bool {
 		}
 	}
 	return true
+}
+
+// timedOutMessage says what allTimedOut saw: the engine's own words for the
+// last check and how many in a row it stopped.
+func timedOutMessage(log []sandbox.HealthResult, n int) string {
+	if n <= 0 || len(log) < n {
+		n = len(log)
+	}
+	last := ""
+	if len(log) > 0 {
+		last = firstLine(log[len(log)-1].Output)
+	}
+	return fmt.Sprintf("the engine stopped each of the last %d health checks at its timeout before the command itself finished (%q): the machine was too slow to run them, so their outcome says nothing about your task definition", n, last)
 }
 
 func lastHealth(log []sandbox.HealthResult, n int) string {
