@@ -42,3 +42,23 @@ func reportContainerStart(start time.Time, err error) {
 		(*f)(time.Since(start), err)
 	}
 }
+
+var relayDialObserver atomic.Pointer[func(time.Duration, error)]
+
+// ObserveRelayDials sets a function told of every connection the grader
+// opens through a relay: how long the relay took to connect it, and its
+// error when it could not. Benchmarks count them per grading. nil stops
+// the reports.
+func ObserveRelayDials(f func(took time.Duration, err error)) {
+	if f == nil {
+		relayDialObserver.Store(nil)
+		return
+	}
+	relayDialObserver.Store(&f)
+}
+
+func reportRelayDial(start time.Time, err error) {
+	if f := relayDialObserver.Load(); f != nil {
+		(*f)(time.Since(start), err)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/moby/moby/client"
 )
@@ -40,11 +41,15 @@ func (sc *Scope) Dialer(nw *Network) func(ctx context.Context, network, addr str
 		if err := validAddr(addr); err != nil {
 			return nil, err
 		}
+		began := time.Now()
 		mux, err := sc.relay(ctx, nw)
 		if err != nil {
+			reportRelayDial(began, err)
 			return nil, err
 		}
-		return mux.dial(ctx, addr)
+		conn, err := mux.dial(ctx, addr)
+		reportRelayDial(began, err)
+		return conn, err
 	}
 }
 
@@ -94,11 +99,15 @@ func (c *Container) Dialer() func(ctx context.Context, network, addr string) (ne
 		if err := validAddr(addr); err != nil {
 			return nil, err
 		}
+		began := time.Now()
 		mux, err := c.relay(ctx)
 		if err != nil {
+			reportRelayDial(began, err)
 			return nil, err
 		}
-		return mux.dial(ctx, addr)
+		conn, err := mux.dial(ctx, addr)
+		reportRelayDial(began, err)
+		return conn, err
 	}
 }
 
