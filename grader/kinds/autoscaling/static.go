@@ -256,7 +256,7 @@ func judgeTargetValue(c grader.Check, s *Submission) grader.Check {
 	case v < 8.515920e-109 || v > 1.174271e+108 || math.IsNaN(v):
 		return fail(c, at, fmt.Sprintf("Target value: TargetValue %g is outside the range the API accepts (above 0, from 8.515920e-109 to 1.174271e+108)", v))
 	case (mt == MetricCPU || mt == MetricMemory) && v > 100:
-		return fail(c, at, fmt.Sprintf("Target value: %s is a percentage of what the tasks reserve, so a TargetValue of %g is one the metric never reaches and the policy would never scale out", mt, v))
+		return fail(c, at, fmt.Sprintf("Target value: %s is a percentage of what the tasks reserve, and on Fargate a task cannot use more than it reserves, so a TargetValue of %g is one the metric never reaches and the policy would never scale out", mt, v))
 	}
 	unit := "%"
 	if mt == MetricALB {
