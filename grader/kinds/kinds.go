@@ -3,6 +3,7 @@ package kinds
 
 import (
 	"coldstart/grader"
+	"coldstart/grader/kinds/autoscaling"
 	"coldstart/grader/kinds/cloudrun"
 	"coldstart/grader/kinds/cost"
 	"coldstart/grader/kinds/iam"
@@ -22,5 +23,6 @@ func All() []grader.Kind {
 		cloudrun.Kind{},
 		cost.Kind{},
 		loadbalancer.Kind{},
+		autoscaling.Kind{},
 	}
 }
