@@ -5,7 +5,10 @@
 # alternating rounds (nginx, coldstart, nginx, coldstart, ...), with
 # coldstart's access log on. Also reports the server's peak RSS under that
 # load, the time from start to /healthz 200, and the load average, since
-# a busy machine moves every figure.
+# a busy machine moves every figure. After the measured rounds, one more
+# signed-in run is profiled through the operations listener and the
+# profile's top entries are printed (PROFILE=0 leaves this out; the profile
+# is kept when PROFILE_OUT names a file).
 #
 #   scripts/bench-lesson.sh [LESSON] [DURATION] [ROUNDS]
 # Needs: go, nginx, wrk, curl, python3 (apt-get install -y nginx wrk curl).
@@ -19,6 +22,8 @@ CONNS=32
 THREADS=2
 CS_PORT=${CS_PORT:-18181}
 NGINX_PORT=${NGINX_PORT:-18182}
+OPS_PORT=${OPS_PORT:-18183}
+PROFILE=${PROFILE:-1}
 for tool in nginx wrk curl python3; do
 	command -v "$tool" >/dev/null || { echo "bench-lesson: $tool is missing (apt-get install -y nginx wrk curl python3)" >&2; exit 1; }
 done
@@ -36,13 +41,14 @@ trap cleanup EXIT
 go build -o "$WORK/coldstart" ./cmd/coldstart
 
 # Start the server and time it until /healthz answers 200.
-read -r CS_PID READY_MS < <(python3 - "$WORK" "$CS_PORT" <<'PY'
+read -r CS_PID READY_MS < <(python3 - "$WORK" "$CS_PORT" "$OPS_PORT" <<'PY'
 import http.client, os, subprocess, sys, time
-work, port = sys.argv[1], int(sys.argv[2])
+work, port, ops_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 log = open(os.path.join(work, "server.log"), "wb")
 start = time.monotonic()
 p = subprocess.Popen([os.path.join(work, "coldstart"), "serve", "--addr", "127.0.0.1:%d" % port,
-                      "--db", os.path.join(work, "bench.db"), "--signup", "open"], stdout=log, stderr=subprocess.STDOUT,
+                      "--db", os.path.join(work, "bench.db"), "--signup", "open",
+                      "--metrics-addr", "127.0.0.1:%d" % ops_port], stdout=log, stderr=subprocess.STDOUT,
                      start_new_session=True)
 while True:
     try:
@@ -142,6 +148,18 @@ for round in $(seq "$ROUNDS"); do
 	done
 done
 RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$CS_PID/status")
+
+# One more signed-in run, profiled (not counted above: the profiler costs
+# the server some time).
+if [ "$PROFILE" != 0 ]; then
+	secs=${DURATION%s}
+	secs=$(( secs > 2 ? secs - 1 : 1 ))
+	wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" -H "Cookie: $COOKIE" "$BASE/lessons/$LESSON" > "$WORK/wrk-profiled.txt" &
+	sleep 0.5
+	curl -sf -o "$WORK/cpu.prof" "http://127.0.0.1:$OPS_PORT/debug/pprof/profile?seconds=$secs"
+	wait
+	[ -n "${PROFILE_OUT:-}" ] && cp "$WORK/cpu.prof" "$PROFILE_OUT"
+fi
 LOGGED=$(grep -c '"msg":"request"' "$WORK/server.log" || true)
 
 echo
@@ -174,3 +192,8 @@ done
 echo "coldstart peak RSS under load: $((RSS_KB / 1024)) MiB (target <= 100)"
 echo "coldstart access log lines written: $LOGGED"
 echo "coldstart serve start to /healthz 200: ${READY_MS} ms (target <= 300)"
+if [ "$PROFILE" != 0 ]; then
+	echo
+	echo "CPU profile of coldstart, signed-in, $(awk '/Requests\/sec/ {print $2}' "$WORK/wrk-profiled.txt") requests/s while profiled, load $(cut -d' ' -f1-3 /proc/loadavg):"
+	go tool pprof -top -nodecount=25 "$WORK/coldstart" "$WORK/cpu.prof" 2>/dev/null | sed -n '/flat%/,$p'
+fi

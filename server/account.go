@@ -55,7 +55,7 @@ func (s *Server) changePassword(c *gin.Context) {
 		return
 	}
 	s.throttles.signinPair.Forget(pair)
-	if err := s.store.ChangePassword(c.Request.Context(), u.ID, hash, auth.HashToken(c.GetString(ctxToken))); err != nil {
+	if err := s.store.ChangePassword(c.Request.Context(), u.ID, hash, auth.HashToken(sessionToken(c))); err != nil {
 		s.failWith(c, err)
 		return
 	}

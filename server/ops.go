@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -87,10 +88,15 @@ func (s *Server) promHandler() http.Handler {
 	return promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{})
 }
 
-// OpsHandler serves /metrics, /readyz with details and /healthz, for a
-// listener that only operators reach (--metrics-addr).
+// OpsHandler serves /metrics, /readyz with details, /healthz and Go's
+// profiles under /debug/pprof/, for a listener that only operators reach
+// (--metrics-addr). The profiles are what shows where a busy server spends
+// its time (scripts/bench-lesson.sh takes one under load).
 func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.Handle("GET /metrics", s.promHandler())
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) { s.serveReady(w, r, true) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -69,5 +69,9 @@ func TestOperationsEndpoints(t *testing.T) {
 		expect(t, resp, body, 200, `"grader":"ok"`)
 		resp, body = getWith(t, ops.URL+"/lessons/grids", "")
 		expect(t, resp, body, 404)
+		resp, body = getWith(t, ops.URL+"/debug/pprof/heap?debug=1", "")
+		expect(t, resp, body, 200, "heap profile")
+		resp, body = getWith(t, h.ts.URL+"/debug/pprof/heap?debug=1", "")
+		expect(t, resp, body, 404)
 	})
 }

@@ -21,14 +21,11 @@ import (
 
 const sessionCookie = "coldstart_session"
 
-func currentUser(c *gin.Context) *store.User {
-	if v, ok := c.Get(ctxUser); ok {
-		return v.(*store.User)
-	}
-	return nil
-}
+func currentUser(c *gin.Context) *store.User { return stateOf(c).user }
 
-func csrfToken(c *gin.Context) string { return c.GetString(ctxCSRF) }
+func csrfToken(c *gin.Context) string { return stateOf(c).csrf }
+
+func sessionToken(c *gin.Context) string { return stateOf(c).token }
 
 func csrfValid(c *gin.Context, got string) bool { return auth.Equal(got, csrfToken(c)) }
 
@@ -54,11 +51,44 @@ func (s *Server) cookieName(c *gin.Context, name string) string {
 }
 
 func (s *Server) cookie(c *gin.Context, name string) (string, bool) {
-	ck, err := c.Request.Cookie(s.cookieName(c, name))
+	name = s.cookieName(c, name)
+	v, found, plain := plainCookie(c.Request.Header["Cookie"], name)
+	if !found {
+		return "", false
+	}
+	if plain {
+		return v, true
+	}
+	// Quotes or odd characters: net/http's rules decide.
+	ck, err := c.Request.Cookie(name)
 	if err != nil {
 		return "", false
 	}
 	return ck.Value, true
+}
+
+// plainCookie finds the first cookie called name in Cookie header lines
+// without allocating, as every signed-in page view reads one. plain says
+// whether its value is made only of characters net/http takes as they are
+// (a session token's); otherwise the caller asks net/http.
+func plainCookie(lines []string, name string) (value string, found, plain bool) {
+	for _, line := range lines {
+		for len(line) > 0 {
+			var part string
+			part, line, _ = strings.Cut(line, ";")
+			k, v, _ := strings.Cut(strings.Trim(part, " \t"), "=")
+			if strings.Trim(k, " \t") != name {
+				continue
+			}
+			for i := 0; i < len(v); i++ {
+				if b := v[i]; !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '-' || b == '_') {
+					return "", true, false
+				}
+			}
+			return v, true, true
+		}
+	}
+	return "", false, false
 }
 
 func (s *Server) setCookie(c *gin.Context, name, value string, maxAge int) {
@@ -77,13 +107,12 @@ func (s *Server) loadSession(c *gin.Context) {
 		u, csrf, err := s.sessionUser(c.Request.Context(), token)
 		switch {
 		case err == nil:
-			c.Set(ctxUser, u)
-			c.Set(ctxToken, token)
-			c.Set(ctxCSRF, csrf)
+			st := stateOf(c)
+			st.user, st.token, st.csrf = u, token, csrf
 			c.Next()
 			return
 		case errors.Is(err, store.ErrExpired):
-			c.Set(ctxExpired, true)
+			stateOf(c).expired = true
 			s.setCookie(c, sessionCookie, "", -1)
 		case errors.Is(err, store.ErrNotFound):
 			s.setCookie(c, sessionCookie, "", -1)
@@ -96,11 +125,19 @@ func (s *Server) loadSession(c *gin.Context) {
 }
 
 // sessionCache keeps recently seen sessions for a few seconds, so that a
-// page view does not need a database round trip for the session.
+// page view does not need a database round trip for the session. Every
+// revocation in this process (sign-out, sign-in again, sign out everywhere,
+// password change, deactivation, role change) drops the entries it touches
+// and moves the generation on, so that a lookup that read the store before
+// the revocation does not put the revoked session back.
 type sessionCache struct {
 	mu      sync.RWMutex
-	entries map[string]sessionEntry
+	entries map[sessionKey]sessionEntry
+	gen     uint64
 }
+
+// sessionKey is the token's hash, as the store keeps it.
+type sessionKey [sha256.Size]byte
 
 type sessionEntry struct {
 	user    *store.User
@@ -109,54 +146,91 @@ type sessionEntry struct {
 	fresh   time.Time // when this entry must be read again from the store
 }
 
-const sessionCacheTTL = 5 * time.Second
+const (
+	sessionCacheTTL = 5 * time.Second
+	sessionCacheMax = 50000
+)
 
-func newSessionCache() *sessionCache { return &sessionCache{entries: map[string]sessionEntry{}} }
+func newSessionCache() *sessionCache { return &sessionCache{entries: map[sessionKey]sessionEntry{}} }
+
+func (c *sessionCache) get(k *sessionKey) (sessionEntry, bool) {
+	c.mu.RLock()
+	e, ok := c.entries[*k]
+	c.mu.RUnlock()
+	return e, ok
+}
+
+// generation is read before the store is: put keeps an entry only if no
+// revocation happened since.
+func (c *sessionCache) generation() uint64 {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.gen
+}
+
+func (c *sessionCache) put(k *sessionKey, e sessionEntry, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen != gen {
+		return
+	}
+	if len(c.entries) >= sessionCacheMax {
+		c.entries = map[sessionKey]sessionEntry{}
+	}
+	c.entries[*k] = e
+}
+
+// drop removes an entry the store no longer knows. It is not a revocation
+// (the session is gone already), so the generation stays: a stream of
+// unknown cookies must not keep other sessions out of the cache.
+func (c *sessionCache) drop(k *sessionKey) {
+	c.mu.Lock()
+	delete(c.entries, *k)
+	c.mu.Unlock()
+}
+
+// forget revokes one session in the cache.
+func (c *sessionCache) forget(k *sessionKey) {
+	c.mu.Lock()
+	delete(c.entries, *k)
+	c.gen++
+	c.mu.Unlock()
+}
+
+func (c *sessionCache) forgetUser(id int64) {
+	c.mu.Lock()
+	for k, e := range c.entries {
+		if e.user.ID == id {
+			delete(c.entries, k)
+		}
+	}
+	c.gen++
+	c.mu.Unlock()
+}
 
 // sessionUser returns the session's user and its CSRF token.
 func (s *Server) sessionUser(ctx context.Context, token string) (*store.User, string, error) {
-	key := string(auth.HashToken(token))
+	key := sessionKey(auth.TokenKey(token))
 	now := s.cfg.Now()
-	s.sessions.mu.RLock()
-	e, ok := s.sessions.entries[key]
-	s.sessions.mu.RUnlock()
-	if ok && now.Before(e.fresh) {
+	if e, ok := s.sessions.get(&key); ok && now.Before(e.fresh) {
 		if now.After(e.expires) {
 			return nil, "", store.ErrExpired
 		}
 		return e.user, e.csrf, nil
 	}
-	u, expires, err := s.store.SessionUser(ctx, []byte(key), s.cfg.SessionIdle)
+	gen := s.sessions.generation()
+	u, expires, err := s.store.SessionUser(ctx, key[:], s.cfg.SessionIdle)
 	if err != nil {
-		s.forgetSession(key)
+		s.sessions.drop(&key)
 		return nil, "", err
 	}
 	csrf := sessionCSRF(token)
-	s.sessions.mu.Lock()
-	if len(s.sessions.entries) > 50000 {
-		s.sessions.entries = map[string]sessionEntry{}
-	}
-	s.sessions.entries[key] = sessionEntry{user: u, csrf: csrf, expires: expires, fresh: now.Add(sessionCacheTTL)}
-	s.sessions.mu.Unlock()
+	s.sessions.put(&key, sessionEntry{user: u, csrf: csrf, expires: expires, fresh: now.Add(sessionCacheTTL)}, gen)
 	return u, csrf, nil
 }
 
-func (s *Server) forgetSession(key string) {
-	s.sessions.mu.Lock()
-	delete(s.sessions.entries, key)
-	s.sessions.mu.Unlock()
-}
-
 // forgetUser drops cached sessions of a user, as after a role change.
-func (s *Server) forgetUser(id int64) {
-	s.sessions.mu.Lock()
-	for k, e := range s.sessions.entries {
-		if e.user.ID == id {
-			delete(s.sessions.entries, k)
-		}
-	}
-	s.sessions.mu.Unlock()
-}
+func (s *Server) forgetUser(id int64) { s.sessions.forgetUser(id) }
 
 // startSession signs a user in: a new random token, stored hashed. The
 // session the browser had before, if any, is revoked.
@@ -354,15 +428,15 @@ func (s *Server) signup(c *gin.Context) {
 
 // endSession revokes the request's session, if it has one.
 func (s *Server) endSession(c *gin.Context) error {
-	tok := c.GetString(ctxToken)
+	tok := sessionToken(c)
 	if tok == "" {
 		return nil
 	}
-	key := auth.HashToken(tok)
-	if err := s.store.DeleteSession(c.Request.Context(), key); err != nil {
+	key := sessionKey(auth.TokenKey(tok))
+	if err := s.store.DeleteSession(c.Request.Context(), key[:]); err != nil {
 		return err
 	}
-	s.forgetSession(string(key))
+	s.sessions.forget(&key)
 	return nil
 }
 

@@ -213,7 +213,7 @@ func (s *Server) fail(c *gin.Context, code int, heading, message string) {
 	}
 	d := errorData{Code: code, Heading: heading, Message: message}
 	if code >= 500 {
-		d.RequestID = c.GetString(ctxRequestID)
+		d.RequestID = requestIDOf(c)
 	}
 	s.render(c, code, "error", s.newPage(c, heading, d))
 	c.Abort()
@@ -221,7 +221,7 @@ func (s *Server) fail(c *gin.Context, code int, heading, message string) {
 
 // internal logs err and shows a generic error page.
 func (s *Server) internal(c *gin.Context, err error) {
-	s.logger.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", c.GetString(ctxRequestID)),
+	s.logger.ErrorContext(c.Request.Context(), "request failed", slog.String("request_id", requestIDOf(c)),
 		slog.String("path", c.Request.URL.Path), slog.Any("err", err))
 	s.fail(c, http.StatusInternalServerError, "Something went wrong", "The server could not finish this request. The problem was logged; please try again.")
 }

@@ -98,9 +98,12 @@ func NewToken() string {
 
 // HashToken is what the store keeps of a session token.
 func HashToken(token string) []byte {
-	h := sha256.Sum256([]byte(token))
+	h := TokenKey(token)
 	return h[:]
 }
+
+// TokenKey is HashToken as an array, for map keys that need no allocation.
+func TokenKey(token string) [sha256.Size]byte { return sha256.Sum256([]byte(token)) }
 
 // Equal compares two secrets in constant time.
 func Equal(a, b string) bool {
