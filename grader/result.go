@@ -79,6 +79,8 @@ type Result struct {
 	Checks  []Check `json:"checks"`
 	Timings Timings `json:"timings"`
 	Log     string  `json:"log,omitempty"`
+	// Node names the grader node that graded the answer.
+	Node string `json:"node,omitempty"`
 	// Cause is the error behind status error, for the worker to tell an
 	// engine that did not answer (grade again later) from the rest. It is
 	// not stored.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/pprof"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"coldstart/server/auth"
+	"coldstart/server/grading"
 	"coldstart/server/store"
 )
 
@@ -32,13 +34,15 @@ func (s *Server) readyz(c *gin.Context) {
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, details bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
 	defer cancel()
-	checks := s.ready(ctx)
+	checks, graderErr := s.ready(ctx)
 	code, status, reason := http.StatusOK, "ready", ""
 	switch {
 	case checks["database"] != "ok":
 		reason = "the database does not answer"
 	case checks["course"] == "not loaded":
 		reason = "no course is loaded"
+	case errors.Is(graderErr, grading.ErrNoNode):
+		reason = "no grader node is connected, so no answer is graded until one is"
 	case checks["grader"] != "ok":
 		// Answers are still taken and wait in the queue; a load balancer
 		// should know that none is graded now.
@@ -53,6 +57,16 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request, details bool
 	}
 	if details {
 		out["checks"] = checks
+		if nl, ok := s.pool.(nodeLister); ok {
+			out["nodes"] = nl.Nodes()
+		}
+		if q, err := s.store.Queue(ctx); err == nil {
+			queue := map[string]any{"queued": q.Queued, "running": q.Running}
+			if !q.OldestQueued.IsZero() {
+				queue["oldestWaitingSeconds"] = int(time.Since(q.OldestQueued).Seconds())
+			}
+			out["queue"] = queue
+		}
 	}
 	b, _ := json.Marshal(out)
 	w.Header().Set("Cache-Control", "no-store")

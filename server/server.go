@@ -34,8 +34,11 @@ type Config struct {
 	Store  *store.Store
 	Course CourseSource
 	Grader grading.Grader
-	Pool   *grading.Pool // runs the queued jobs; nil in tests that only read
-	Logger *slog.Logger
+	Pool   Queue // grades the queued jobs; nil in tests that only read
+	// QueueCap bounds the answers waiting server-wide (default
+	// DefaultQueueCap); past it a student is told the graders are busy.
+	QueueCap int
+	Logger   *slog.Logger
 	// SignupOpen lets visitors create accounts (the first is always allowed).
 	SignupOpen bool
 	// PublicURL is the address users reach the server at (for links handed
@@ -74,7 +77,7 @@ type Server struct {
 	store    *store.Store
 	course   CourseSource
 	grader   grading.Grader
-	pool     *grading.Pool
+	pool     Queue
 	hub      *grading.Hub
 	logger   *slog.Logger
 	views    *views
@@ -120,6 +123,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.QueueCap <= 0 {
+		cfg.QueueCap = DefaultQueueCap
 	}
 	assets, err := web.LoadAssets(map[string][]byte{"app.css": []byte("\n/* Code highlighting */\n" + content.HighlightCSS() + barWidthCSS())})
 	if err != nil {
@@ -234,7 +240,7 @@ func (s *Server) routes() (*gin.Engine, error) {
 }
 
 // ready checks what /readyz reports.
-func (s *Server) ready(ctx context.Context) map[string]string {
+func (s *Server) ready(ctx context.Context) (map[string]string, error) {
 	out := map[string]string{}
 	if err := s.store.Ping(ctx); err != nil {
 		out["database"] = err.Error()
@@ -250,10 +256,15 @@ func (s *Server) ready(ctx context.Context) map[string]string {
 	default:
 		out["course"] = "ok"
 	}
-	if err := s.grader.Ready(ctx); err != nil {
+	ready := s.grader.Ready
+	if s.pool != nil {
+		ready = s.pool.Ready
+	}
+	err := ready(ctx)
+	if err != nil {
 		out["grader"] = "degraded: " + err.Error()
 	} else {
 		out["grader"] = "ok"
 	}
-	return out
+	return out, err
 }

@@ -1,16 +1,20 @@
 package server
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"coldstart/grader"
 	"coldstart/server/grading"
+	"coldstart/server/store"
 )
 
 // maxPending bounds the submissions one user may have waiting.
@@ -43,18 +47,19 @@ func (s *Server) submit(c *gin.Context) {
 	}
 	u := currentUser(c)
 	ctx := c.Request.Context()
-	n, err := s.store.PendingCount(ctx, u.ID)
-	if err != nil {
-		s.internal(c, err)
-		return
-	}
-	if n >= maxPending {
+	sub, err := s.store.SubmitLimited(ctx, u.ID, ex.ID, seedFor(u.ID, ex.ID), body, maxPending, s.cfg.QueueCap)
+	switch {
+	case errors.Is(err, store.ErrTooManyPending):
 		s.fail(c, http.StatusTooManyRequests, "Answers are still being graded",
-			fmt.Sprintf("You have %d answers waiting for their verdict. Wait for them before sending another.", n))
+			fmt.Sprintf("You have %d answers waiting for their verdict. Wait for them before sending another.", maxPending))
 		return
-	}
-	sub, err := s.store.CreateSubmission(ctx, u.ID, ex.ID, seedFor(u.ID, ex.ID), body)
-	if err != nil {
+	case errors.Is(err, store.ErrQueueFull):
+		c.Header("Retry-After", strconv.Itoa(int(s.queueWait(ctx).Seconds())))
+		s.fail(c, http.StatusServiceUnavailable, "The graders are busy",
+			fmt.Sprintf("The graders are busy — about %s. Your answer was not sent: keep it and send it again then.",
+				waitWords(s.queueWait(ctx))))
+		return
+	case err != nil:
 		s.internal(c, err)
 		return
 	}
@@ -138,3 +143,30 @@ func (s *Server) submissionJSON(c *gin.Context) {
 type jsonRaw []byte
 
 func (j jsonRaw) MarshalJSON() ([]byte, error) { return j, nil }
+
+// queueWait estimates how long the answers waiting now take to grade: the
+// mean time of recent gradings, over the gradings that run at once.
+func (s *Server) queueWait(ctx context.Context) time.Duration {
+	q, err := s.store.Queue(ctx)
+	if err != nil {
+		return time.Minute
+	}
+	mean, err := s.store.RecentGradingTime(ctx, 50)
+	if err != nil || mean <= 0 {
+		mean = 20 * time.Second
+	}
+	capacity := 1
+	if s.pool != nil {
+		capacity = max(s.pool.Capacity(), 1)
+	}
+	return time.Duration(q.Queued+q.Running) * mean / time.Duration(capacity)
+}
+
+// waitWords says a wait in whole minutes.
+func waitWords(d time.Duration) string {
+	m := int((d + time.Minute - 1) / time.Minute)
+	if m <= 1 {
+		return "a minute"
+	}
+	return fmt.Sprintf("%d minutes", m)
+}

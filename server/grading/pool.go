@@ -97,6 +97,12 @@ func (p *Pool) Hub() *Hub { return p.hub }
 // Workers is the size of the pool.
 func (p *Pool) Workers() int { return p.opts.Workers }
 
+// Capacity is how many gradings run at once: the workers.
+func (p *Pool) Capacity() int { return p.opts.Workers }
+
+// Ready says whether the pool's container engine answers.
+func (p *Pool) Ready(ctx context.Context) error { return p.grader.Ready(ctx) }
+
 // OnFinish sets a function called after each recorded result, with the
 // submitter's user id (the web server drops its cached progress).
 func (p *Pool) OnFinish(f func(userID int64)) { p.onFinish.Store(&f) }

@@ -43,6 +43,7 @@ type Submission struct {
 
 // Outcome is the end of a grading as the store records it.
 type Outcome struct {
+	Node    string // the grader node, when one graded it
 	Verdict string // pass, fail or error
 	Score   float64
 	Counted bool
