@@ -46,7 +46,7 @@ import http.client, os, subprocess, sys, time
 work, port, ops_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 log = open(os.path.join(work, "server.log"), "wb")
 start = time.monotonic()
-p = subprocess.Popen([os.path.join(work, "coldstart"), "serve", "--addr", "127.0.0.1:%d" % port,
+p = subprocess.Popen([os.path.join(work, "coldstart"), "serve", "--addr", "127.0.0.1:%d" % port, "--nats-listen", "off",
                       "--db", os.path.join(work, "bench.db"), "--signup", "open",
                       "--metrics-addr", "127.0.0.1:%d" % ops_port], stdout=log, stderr=subprocess.STDOUT,
                      start_new_session=True)

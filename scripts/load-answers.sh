@@ -29,7 +29,7 @@ go build -o "$WORK/coldstart" ./cmd/coldstart
 # Loopback is the trusted proxy, so that each student signs up from an
 # address of their own (X-Forwarded-For) as they would in a classroom
 # behind one; the sign-up limit per address stays on.
-"$WORK/coldstart" serve --addr "127.0.0.1:$PORT" --db "$WORK/load.db" --signup open \
+"$WORK/coldstart" serve --addr "127.0.0.1:$PORT" --nats-listen off --db "$WORK/load.db" --signup open \
 	--trusted-proxies 127.0.0.1 > "$WORK/server.log" 2>&1 &
 CS_PID=$!
 python3 - "$PORT" "$STUDENTS" "$EXERCISE" "$LESSON" "exercises/$EXERCISE/solution.json" "$WORK" <<'PY'

@@ -15,7 +15,8 @@ import (
 const usageText = `coldstart — a self-hosted course on serverless containers
 
 Usage:
-  coldstart serve [--addr 127.0.0.1:8080] [--db coldstart.db] [--course DIR] [--watch]
+  coldstart serve [--addr 127.0.0.1:8080] [--db coldstart.db] [--course DIR] [--watch] [--workers N] [--nats-listen ADDR]
+  coldstart grader --nats URL [--nats-token T] [--workers N] [--name NAME] [--addr 127.0.0.1:8090]
   coldstart grade --exercise ID [--seed N] [--course DIR] FILE|-
   coldstart check [DIR]
   coldstart init DIR
@@ -58,6 +59,8 @@ func Run(ctx context.Context, args []string, s Streams) int {
 		err = runServe(ctx, args[1:], s)
 	case "grade":
 		err = runGrade(ctx, args[1:], s)
+	case "grader":
+		err = runGrader(ctx, args[1:], s)
 	case "check":
 		err = runCheck(ctx, args[1:], s)
 	case "init":

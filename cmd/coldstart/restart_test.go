@@ -43,7 +43,7 @@ func startServeProcess(t *testing.T, db, logFile string) *exec.Cmd {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(os.Args[0], "--", "serve", "--addr", "127.0.0.1:0", "--db", db, "--workers", "2")
+	cmd := exec.Command(os.Args[0], "--", "serve", "--addr", "127.0.0.1:0", "--db", db, "--workers", "2", "--nats-listen", "off")
 	cmd.Env = append(os.Environ(), mainEnv+"=1")
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if err := cmd.Start(); err != nil {

@@ -22,6 +22,7 @@ import (
 
 	"coldstart/content"
 	"coldstart/content/builtin"
+	"coldstart/grader/jobs"
 	"coldstart/grader/sandbox"
 	"coldstart/server"
 	"coldstart/server/grading"
@@ -71,6 +72,14 @@ type Main struct {
 	DockerHost string
 	// Engine bounds what gradings hold on the container engine.
 	Engine EngineLimits
+	// NATS is where the grading queue lives.
+	NATS NATSConfig
+	// NoLocalGrading leaves grading to nodes elsewhere (--workers 0): this
+	// process then needs no container engine.
+	NoLocalGrading bool
+	// QueueCap bounds the answers waiting server-wide (default
+	// server.DefaultQueueCap).
+	QueueCap int
 
 	// Grader replaces the grading engine (tests); nil builds the real one.
 	Grader grading.Grader
@@ -119,8 +128,10 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	watchDefault, _ := strconv.ParseBool(env("COLDSTART_WATCH", "false"))
 	fs.BoolVar(&m.Watch, "watch", watchDefault, "reload the course directory when its files change, and reload open pages (COLDSTART_WATCH)")
 	fs.StringVar(&m.Signup, "signup", env("COLDSTART_SIGNUP", "open"), "open: visitors may create student accounts; closed: accounts only by invitation (COLDSTART_SIGNUP)")
-	workers, _ := strconv.Atoi(env("COLDSTART_WORKERS", "0"))
-	fs.IntVar(&m.Workers, "workers", workers, "gradings run at the same time; 0 means one per CPU core (COLDSTART_WORKERS)")
+	workers, _ := strconv.Atoi(env("COLDSTART_WORKERS", strconv.Itoa(runtime.NumCPU())))
+	fs.IntVar(&m.Workers, "workers", workers, "gradings this machine runs at the same time; 0 grades nothing here and leaves it to `coldstart grader` nodes (COLDSTART_WORKERS)")
+	queueCap, _ := strconv.Atoi(env("COLDSTART_QUEUE_CAP", strconv.Itoa(server.DefaultQueueCap)))
+	fs.IntVar(&m.QueueCap, "queue-cap", queueCap, "answers that may wait to be graded server-wide; past it students are told the graders are busy (COLDSTART_QUEUE_CAP)")
 	timeout, err := time.ParseDuration(env("COLDSTART_GRADING_TIMEOUT", "60s"))
 	if err != nil {
 		return fmt.Errorf("COLDSTART_GRADING_TIMEOUT: %w", err)
@@ -153,6 +164,9 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 	fs.BoolVar(&m.PasswordLogin, "password-login", passwords, "allow email and password sign-in; false for servers where everyone uses single sign-on (COLDSTART_PASSWORD_LOGIN)")
 	fs.StringVar(&m.DockerHost, "docker-host", "", "the Docker engine gradings run on, e.g. unix:///var/run/docker.sock or tcp://grader:2376 (default: DOCKER_HOST, else the local socket; no other engine is tried)")
 	m.Engine.register(fs)
+	if err := m.NATS.register(fs); err != nil {
+		return err
+	}
 	fs.StringVar(&m.LogLevel, "log-level", env("COLDSTART_LOG_LEVEL", "info"), "debug, info, warn or error (COLDSTART_LOG_LEVEL)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -164,6 +178,7 @@ func (m *Main) ParseFlags(args []string, stderr io.Writer) error {
 		fmt.Fprintf(stderr, "serve takes no arguments, got %q\n", fs.Args())
 		return errUsage
 	}
+	m.NoLocalGrading = m.Workers == 0
 	if m.TrustedProxies, err = parseProxies(proxies); err != nil {
 		return err
 	}
@@ -183,6 +198,9 @@ func (m *Main) validate() error {
 	}
 	if m.Workers < 0 || m.Workers > 64 {
 		return fmt.Errorf("--workers must be between 0 and 64, not %d", m.Workers)
+	}
+	if m.QueueCap < 0 || m.QueueCap > 1_000_000 {
+		return fmt.Errorf("--queue-cap must be between 1 and 1000000, not %d", m.QueueCap)
 	}
 	if m.GradingTimeout <= 0 || m.GradingTimeout > 60*time.Second {
 		return fmt.Errorf("--grading-timeout must be more than 0 and at most 60s, not %s", m.GradingTimeout)
@@ -204,6 +222,9 @@ func (m *Main) validate() error {
 		return err
 	}
 	if err := m.Engine.validate(); err != nil {
+		return err
+	}
+	if err := m.NATS.validate(); err != nil {
 		return err
 	}
 	if m.Watch && m.Course == "" {
@@ -240,8 +261,11 @@ func (m *Main) Run(ctx context.Context) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	if m.Workers == 0 {
+	if m.Workers == 0 && !m.NoLocalGrading {
 		m.Workers = runtime.NumCPU()
+	}
+	if m.NATS.AckWait == 0 {
+		m.NATS.AckWait = jobs.DefaultAckWait
 	}
 	if m.GradingTimeout == 0 {
 		m.GradingTimeout = 60 * time.Second
@@ -279,11 +303,6 @@ func (m *Main) Run(ctx context.Context) error {
 	if u := st.Upgrade; u != nil {
 		logger.Info("database upgraded", slog.Int("from_schema", u.From), slog.Int("to_schema", u.To), slog.String("backup", u.Backup))
 	}
-	if n, err := st.RequeueInterrupted(ctx); err != nil {
-		return err
-	} else if n > 0 {
-		logger.Info("gradings interrupted by the last stop are queued again", slog.Int64("jobs", n))
-	}
 
 	// The course loads while the grader connects to the container engine.
 	watchCtx, stopWatch := context.WithCancel(context.WithoutCancel(ctx))
@@ -299,7 +318,11 @@ func (m *Main) Run(ctx context.Context) error {
 	registry := prometheus.NewRegistry()
 	g := m.Grader
 	var sweep func(context.Context) (int, error)
-	if g == nil {
+	switch {
+	case g == nil && m.NoLocalGrading:
+		// Forms and variants need no engine; nodes elsewhere grade.
+		g = gradingEngine(nil, logger)
+	case g == nil:
 		// The instance id comes from the database, so a restart on the same
 		// database sweeps what a crash left, and only that.
 		instance, err := st.InstanceID(ctx)
@@ -318,16 +341,21 @@ func (m *Main) Run(ctx context.Context) error {
 		engine.TimeLimit = m.GradingTimeout
 		g, sweep = engine, sb.Sweep
 	}
-	registry.MustRegister(engineUpGauge(g.Ready))
+	if !m.NoLocalGrading {
+		registry.MustRegister(engineUpGauge(g.Ready))
+	}
 	wg.Wait()
 	if courseErr != nil {
 		return courseErr
 	}
 
-	hub := grading.NewHub()
-	pool := grading.New(st, g, source.Course, hub, grading.Options{Workers: m.Workers, Grace: m.Grace, Logger: logger, Registerer: registry,
-		Sweep: sweep})
-	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: pool, Logger: logger,
+	queue, err := m.startQueue(queueParts{store: st, course: source.Course, hub: grading.NewHub(), grader: g, sweep: sweep,
+		registry: registry, logger: logger})
+	if err != nil {
+		return err
+	}
+	defer queue.close()
+	srv, err := server.New(server.Config{Store: st, Course: source, Grader: g, Pool: queue.dispatcher, QueueCap: m.QueueCap, Logger: logger,
 		SignupOpen: m.Signup == "open", Watch: m.Watch, SecureCookies: m.SecureCookies,
 		TrustedProxies: m.TrustedProxies, MetricsToken: m.MetricsToken, Registry: registry, PublicURL: m.PublicURL,
 		OIDC: m.oidcConfig(), NoPasswordLogin: !m.PasswordLogin && m.OIDCIssuer != ""})
@@ -337,13 +365,16 @@ func (m *Main) Run(ctx context.Context) error {
 
 	poolCtx, stopPool := context.WithCancel(context.WithoutCancel(ctx))
 	poolDone := make(chan struct{})
-	go func() { pool.Run(poolCtx); close(poolDone) }()
+	go func() { queue.run(poolCtx); close(poolDone) }()
+	if err := queue.waitReady(ctx, 10*time.Second); err != nil {
+		logger.Warn("answers wait until a grader node is heard from", slog.Any("err", err))
+	}
 
 	httpSrv := srv.HTTPServer(m.Addr)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("db", m.DB),
-		slog.String("course", source.Course().Title), slog.Int("workers", m.Workers),
+		slog.String("course", source.Course().Title), slog.Int("workers", m.Workers), slog.Bool("local_grading", !m.NoLocalGrading),
 		slog.Duration("startup", time.Since(start)))
 	if opsLn != nil {
 		ops := &http.Server{Handler: srv.OpsHandler(), ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,

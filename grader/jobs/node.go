@@ -110,7 +110,7 @@ func (n *Node) Run(ctx context.Context) error {
 	if err := n.sweep(ctx); err != nil {
 		return err
 	}
-	cons, err := gradersConsumer(ctx, n.js)
+	cons, err := gradersConsumer(ctx, n.js, n.logger)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
@@ -154,6 +154,8 @@ func (n *Node) sweep(ctx context.Context) error {
 		if err == nil {
 			break
 		}
+		reason := err.Error()
+		n.engineDown.Store(&reason)
 		if !logged {
 			n.logger.Warn("the container engine does not answer; the node waits for it", slog.Any("err", err))
 			logged = true
@@ -164,6 +166,7 @@ func (n *Node) sweep(ctx context.Context) error {
 		case <-time.After(2 * time.Second):
 		}
 	}
+	n.engineDown.Store(nil)
 	sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	removed, err := n.opts.Sweep(sctx)

@@ -2,8 +2,8 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -64,16 +64,20 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 	return nil
 }
 
-// gradersConsumer waits until the web server has created the job stream.
-func gradersConsumer(ctx context.Context, js jetstream.JetStream) (jetstream.Consumer, error) {
-	for {
+// gradersConsumer waits until the web server has created the job stream
+// and NATS answers; a node may start before either.
+func gradersConsumer(ctx context.Context, js jetstream.JetStream, logger *slog.Logger) (jetstream.Consumer, error) {
+	for logged := false; ; {
 		c, err := js.Consumer(ctx, JobsStream, GradersConsumer)
 		if err == nil {
 			return c, nil
 		}
-		if !errors.Is(err, jetstream.ErrStreamNotFound) && !errors.Is(err, jetstream.ErrConsumerNotFound) &&
-			!errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, jetstream.ErrNoStreamResponse) {
-			return nil, err
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if !logged {
+			logger.Info("waiting for the job stream", slog.Any("err", err))
+			logged = true
 		}
 		select {
 		case <-ctx.Done():
