@@ -54,6 +54,9 @@ type Node struct {
 	// or nil; workers take no job while it is set.
 	engineDown atomic.Pointer[string]
 	swept      atomic.Bool
+	// beatNow asks for a heartbeat at once: the web server just asked, or
+	// the node has just become able to grade.
+	beatNow chan struct{}
 }
 
 // NewNode returns a node; Run starts it.
@@ -77,7 +80,8 @@ func NewNode(o NodeOptions) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("jetstream: %w", err)
 	}
-	return &Node{opts: o, js: js, logger: o.Logger.With(slog.String("node", o.Name)), started: time.Now()}, nil
+	return &Node{opts: o, js: js, logger: o.Logger.With(slog.String("node", o.Name)), started: time.Now(),
+		beatNow: make(chan struct{}, 1)}, nil
 }
 
 // Name is the node's name as results carry it.
@@ -145,6 +149,7 @@ func (n *Node) Run(ctx context.Context) error {
 
 // sweep waits for the engine, then removes what an earlier run left.
 func (n *Node) sweep(ctx context.Context) error {
+	defer n.beat()
 	if n.opts.Sweep == nil {
 		n.swept.Store(true)
 		return nil
@@ -357,13 +362,7 @@ func (n *Node) release(job Job, l Lease, reason string) {
 func (n *Node) heartbeat(ctx context.Context) {
 	t := time.NewTicker(n.opts.Heartbeat)
 	defer t.Stop()
-	ping := make(chan struct{}, 1)
-	if sub, err := n.opts.Conn.Subscribe(PingSubject, func(*nats.Msg) {
-		select {
-		case ping <- struct{}{}:
-		default:
-		}
-	}); err == nil {
+	if sub, err := n.opts.Conn.Subscribe(PingSubject, func(*nats.Msg) { n.beat() }); err == nil {
 		defer func() { _ = sub.Unsubscribe() }()
 	}
 	for {
@@ -380,8 +379,15 @@ func (n *Node) heartbeat(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-		case <-ping:
+		case <-n.beatNow:
 		}
+	}
+}
+
+func (n *Node) beat() {
+	select {
+	case n.beatNow <- struct{}{}:
+	default:
 	}
 }
 
