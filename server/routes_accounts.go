@@ -33,6 +33,7 @@ func (s *Server) accountRoutes(r *gin.Engine) {
 	admin.POST("/users/:id/reset-link", s.resetLink)
 	admin.GET("/audit", s.auditPage)
 	admin.GET("/audit.csv", s.auditCSV)
+	admin.GET("/grading", s.gradingPage)
 }
 
 // cohortRoutes registers the instructors' pages beyond the cohort table.

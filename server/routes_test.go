@@ -103,6 +103,7 @@ func TestRoutesAndRoles(t *testing.T) {
 		{"POST", "/admin/users/:id/reset-link", "/admin/users/" + id + "/reset-link", nil, [4]int{401, 403, 403, 200}},
 		{"GET", "/admin/audit", "/admin/audit", nil, adminGet},
 		{"GET", "/admin/audit.csv", "/admin/audit.csv", nil, adminGet},
+		{"GET", "/admin/grading", "/admin/grading", nil, adminGet},
 		{"GET", "/cohort/gradebook.csv", "/cohort/gradebook.csv", nil, teacherGet},
 		{"GET", "/cohort/gradebook.json", "/cohort/gradebook.json", nil, [4]int{401, 403, 200, 200}},
 		{"GET", "/cohort/groups", "/cohort/groups", nil, teacherGet},

@@ -44,6 +44,7 @@ var pageFiles = map[string][]string{
 	"student":     {"layout.html", "student.html"},
 	"attempt":     {"layout.html", "attempt.html"},
 	"audit":       {"layout.html", "audit.html"},
+	"grading":     {"layout.html", "grading.html"},
 	"analytics":   {"layout.html", "analytics.html"},
 	"certificate": {"layout.html", "certificate.html"},
 	"error":       {"layout.html", "error.html"},
