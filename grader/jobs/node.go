@@ -49,6 +49,7 @@ type Node struct {
 
 	busy    atomic.Int64
 	graded  atomic.Int64
+	holding sync.Map // submission id → struct{}
 	started time.Time
 	// engineDown holds why the engine did not answer at the last grading,
 	// or nil; workers take no job while it is set.
@@ -258,7 +259,11 @@ func (n *Node) handle(ctx, gradeCtx context.Context, msg jetstream.Msg, ackWait 
 		return
 	}
 	n.busy.Add(1)
-	defer n.busy.Add(-1)
+	n.holding.Store(job.Submission, struct{}{})
+	defer func() {
+		n.holding.Delete(job.Submission)
+		n.busy.Add(-1)
+	}()
 
 	// In-progress acks keep the job ours while it is graded and until
 	// its outcome is safely on the results stream.
@@ -317,7 +322,7 @@ func (n *Node) handle(ctx, gradeCtx context.Context, msg jetstream.Msg, ackWait 
 		if err == nil {
 			break
 		}
-		if gradeCtx.Err() != nil || errors.Is(err, nats.ErrConnectionClosed) {
+		if gradeCtx.Err() != nil || errors.Is(err, nats.ErrConnectionClosed) || time.Since(start) > publishLimit {
 			// Not acked: the job is delivered again and graded anew.
 			log.Warn("publish an outcome; the job is graded again", slog.Any("err", err))
 			return
@@ -332,6 +337,11 @@ func (n *Node) handle(ctx, gradeCtx context.Context, msg jetstream.Msg, ackWait 
 	n.graded.Add(1)
 	log.Info("graded", slog.String("verdict", string(res.Status)), slog.Duration("took", time.Since(start)))
 }
+
+// publishLimit bounds how long a node tries to hand over one outcome (the
+// grading included); past it the job is left to be delivered again, so
+// that a node that can heartbeat but not publish does not hold it forever.
+const publishLimit = 5 * time.Minute
 
 func (n *Node) claim(ctx context.Context, job Job) (Lease, error) {
 	var l Lease
@@ -372,8 +382,10 @@ func (n *Node) heartbeat(ctx context.Context) {
 		} else if !n.swept.Load() {
 			engine = "starting"
 		}
+		var holding []int64
+		n.holding.Range(func(k, _ any) bool { holding = append(holding, k.(int64)); return true })
 		b, _ := json.Marshal(Heartbeat{Node: n.opts.Name, Format: Format, Workers: n.opts.Workers, Busy: n.Busy(),
-			Graded: n.Graded(), Engine: engine, Started: n.started})
+			Graded: n.Graded(), Engine: engine, Started: n.started, Holding: holding})
 		_ = n.opts.Conn.Publish(HeartbeatSubject, b)
 		select {
 		case <-ctx.Done():

@@ -132,4 +132,8 @@ type Heartbeat struct {
 	Graded  int64     `json:"graded"`
 	Engine  string    `json:"engine"` // ok, or why the engine does not answer
 	Started time.Time `json:"started"`
+	// Holding lists the submissions the node grades now, so that a job it
+	// still works on is not given to another node when NATS delivers it
+	// again (after a restart of NATS, say).
+	Holding []int64 `json:"holding,omitempty"`
 }

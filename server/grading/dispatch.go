@@ -52,6 +52,8 @@ type Dispatcher struct {
 	js     jetstream.JetStream
 	wake   chan struct{}
 	nodes  *Nodes
+	// started is when Run began; see heldElsewhere.
+	started time.Time
 
 	onFinish atomic.Pointer[func(userID int64)]
 	// leases maps a running submission to its newest lease, so the
@@ -136,6 +138,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 		case <-time.After(2 * time.Second):
 		}
 	}
+	d.started = time.Now()
 	if d.opts.LocalNode != "" {
 		if n, err := d.store.RepublishNode(ctx, d.opts.LocalNode); err != nil {
 			return err
@@ -271,6 +274,10 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	if held, why := d.heldElsewhere(ctx, c); held {
+		d.reply(m, jobs.Lease{Retry: true, Reason: why})
+		return
+	}
 	lease, err := d.store.ClaimLeased(ctx, c.Submission, c.Generation, c.Node, d.opts.MaxRuns)
 	switch {
 	case err == nil:
@@ -293,6 +300,26 @@ func (d *Dispatcher) onClaim(m *nats.Msg) {
 		d.logger.Warn("claim a job", slog.Int64("submission", c.Submission), slog.Any("err", err))
 		d.reply(m, jobs.Lease{Retry: true, Reason: "the database is busy"})
 	}
+}
+
+// heldElsewhere says whether another node still grades the job: NATS
+// delivers a job again when its heartbeats lapsed, as they do while NATS
+// itself restarts, and a node that is alive and lists the job in its
+// heartbeats keeps it. Just after start, before every node has been heard
+// from, a job held by a node not heard from yet waits too.
+func (d *Dispatcher) heldElsewhere(ctx context.Context, c jobs.Claim) (bool, string) {
+	holder, err := d.store.RunningOn(ctx, c.Submission)
+	if err != nil || holder == "" || holder == c.Node {
+		return false, ""
+	}
+	holds, heard := d.nodes.holds(holder, c.Submission)
+	switch {
+	case holds:
+		return true, "node " + holder + " still grades it"
+	case !heard && time.Since(d.started) < holdAfter:
+		return true, "waiting to hear from node " + holder
+	}
+	return false, ""
 }
 
 func (d *Dispatcher) onRelease(m *nats.Msg) {

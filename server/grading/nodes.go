@@ -24,6 +24,7 @@ type NodeStatus struct {
 	Format   int       `json:"format"`
 	Started  time.Time `json:"started"`
 	LastSeen time.Time `json:"lastSeen"`
+	holding  []int64
 }
 
 // Nodes keeps the grader nodes heard from.
@@ -39,7 +40,28 @@ func (n *Nodes) seen(hb jobs.Heartbeat) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.nodes[hb.Node] = NodeStatus{Name: hb.Node, Workers: hb.Workers, Busy: hb.Busy, Graded: hb.Graded,
-		Engine: hb.Engine, Format: hb.Format, Started: hb.Started, LastSeen: n.now()}
+		Engine: hb.Engine, Format: hb.Format, Started: hb.Started, LastSeen: n.now(), holding: hb.Holding}
+}
+
+// holdAfter is how recent a heartbeat must be for the node to count as
+// still grading what it lists: a little over two heartbeats.
+const holdAfter = 5 * time.Second
+
+// holds says whether node's heartbeat of the last holdAfter lists the
+// submission, and whether it was heard from in that time at all.
+func (n *Nodes) holds(node string, submission int64) (holds, heard bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	s, ok := n.nodes[node]
+	if !ok || s.LastSeen.Before(n.now().Add(-holdAfter)) {
+		return false, false
+	}
+	for _, id := range s.holding {
+		if id == submission {
+			return true, true
+		}
+	}
+	return false, true
 }
 
 // live returns the nodes heard from within nodeTimeout, by name; it

@@ -213,6 +213,17 @@ func (s *Store) RepublishNode(ctx context.Context, node string) (int64, error) {
 	return res.RowsAffected()
 }
 
+// RunningOn returns the node that holds a running job's lease, or "" when
+// the job is not running.
+func (s *Store) RunningOn(ctx context.Context, id int64) (string, error) {
+	var node string
+	err := s.db.QueryRowContext(ctx, `SELECT CASE WHEN status = 'running' THEN node ELSE '' END FROM submissions WHERE id = ?`, id).Scan(&node)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", ErrNotFound
+	}
+	return node, err
+}
+
 // NodeOf returns the node that holds or held a job's lease.
 func (s *Store) NodeOf(ctx context.Context, id int64) (string, error) {
 	var node string
