@@ -73,6 +73,9 @@ type CanaryReport struct {
 	// Failed is the first failure of a request to the service's address.
 	Failed string
 	Seed   uint64
+	// Routed is what the router sent to each revision, over both parts:
+	// its own account, set beside what the containers served.
+	Routed map[string]int
 }
 
 // CanaryTrial plays a canary's split against real revisions.
@@ -198,6 +201,7 @@ func (t *CanaryTrial) Run(ctx context.Context) (*CanaryReport, error) {
 		rep.TagProblem = first
 	}
 	progress("%s: %s", host, servedText(rep.TagServed, ok))
+	rep.Routed = router.Routed()
 	return rep, nil
 }
 
@@ -242,6 +246,13 @@ func playCanary(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Servi
 		return fmt.Errorf("the trial could not run: %w", err)
 	}
 	g.Logf("the router's weighted choice was seeded with %d", rep.Seed)
+	for rev, n := range rep.Routed {
+		if got := rep.Served[rev] + rep.TagServed[rev]; got != n {
+			// The verdicts rest on the containers' counts; a difference means
+			// requests were lost or repeated between the router and the app.
+			g.Logf("the router sent %d requests to %s, and its container counted %d", n, rev, got)
+		}
+	}
 	checks := canaryRunChecks(c)
 	g.Add(splitCheck(checks[0], rep, c))
 	g.Add(restCheck(checks[1], rep, c))
