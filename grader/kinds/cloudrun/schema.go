@@ -52,7 +52,8 @@ func (Kind) Schema() grader.Schema {
 			"submitted limits say (CPU and memory are judged by the static checks); warm instances above the cap are counted as idle instance-seconds. " +
 			"The traffic lasts at most 15 s in all and 500 requests per second per phase. With `canary`, one `run-worker` container runs per revision that takes traffic or has a tag, " +
 			"and a router picks a revision for each request at random by the submitted percents and sends `TAG---SERVICE` requests to the tagged revision; what each revision served " +
-			"is counted by its own container, and a share passes within four standard deviations of a binomial count of `canary.requests`.",
+			"is counted by its own container, and a share passes within four standard deviations of a binomial count of `canary.requests`. " +
+			"A canary scores `run.split` 3 (core), `run.rest` 2 and `run.tag` 2; its static checks earn nothing.",
 		Checks: checks,
 		Labs:   []string{"run-worker"},
 	}
