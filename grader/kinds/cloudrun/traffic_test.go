@@ -281,3 +281,35 @@ func TestCanaryScenarioRefusesWhatCannotBeMeasured(t *testing.T) {
 		t.Errorf("the test scenario: %v", err)
 	}
 }
+
+// The revisions belong to one service: a submission that renames it would
+// create a new service that has none of them.
+func TestCanaryKeepsTheServiceName(t *testing.T) {
+	body := strings.Replace(canaryService("other-api-00001-aaa", ""), "  name: orders-api\n", "  name: other-api\n", 1)
+	svc, err := ParseService([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range judgeWith(svc, testCanary) {
+		if c.ID == "cloudrun.service" && (c.Status != grader.CheckFail || !strings.Contains(c.Message, "belong to the service orders-api")) {
+			t.Errorf("cloudrun.service: %s %q", c.Status, c.Message)
+		}
+	}
+}
+
+// A canary is a scenario of its own: the morning's blocks beside it are an
+// author's mistake, reported when the course loads.
+func TestCanaryScenarioStandsAlone(t *testing.T) {
+	canary := map[string]any{"service": "orders-api", "revisions": []any{"orders-api-00001-abc"}, "current": "orders-api-00001-abc", "share": 20, "tag": "next"}
+	spec := grader.Spec{Kind: "cloudrun", Scenario: map[string]any{"canary": canary}}
+	if probs := (Kind{}).CheckSpec(spec); len(probs) != 0 {
+		t.Errorf("a canary alone: %v", probs)
+	}
+	spec.Scenario["slo"] = map[string]any{"p99Ms": 300}
+	if probs := (Kind{}).CheckSpec(spec); len(probs) != 1 || !strings.Contains(probs[0].Message, "canary is a scenario of its own") {
+		t.Errorf("a canary with an slo: %v", probs)
+	}
+	if probs := (Kind{}).CheckSpec(grader.Spec{Kind: "cloudrun", Scenario: map[string]any{}}); len(probs) != 1 || !strings.Contains(probs[0].Message, "traffic has no phases") {
+		t.Errorf("neither a morning nor a canary: %v", probs)
+	}
+}
