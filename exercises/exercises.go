@@ -7,5 +7,5 @@ import "embed"
 
 // FS holds the exercise folders, each at its id.
 //
-//go:embed fargate-task-definition fargate-roles subnet-sizing cloud-run-concurrency serverless-criteria cost-at-utilisation deployment-sketch lb-rolling-deploy rollback-broken-revision ecs-service-autoscaling
+//go:embed fargate-task-definition fargate-roles subnet-sizing cloud-run-concurrency serverless-criteria cost-at-utilisation deployment-sketch lb-rolling-deploy rollback-broken-revision ecs-service-autoscaling cloud-run-canary
 var FS embed.FS

@@ -1,4 +1,4 @@
-// Package cloudrun grades the Cloud Run concurrency exercise: a Knative-style
+// Package cloudrun grades the Cloud Run exercises: a Knative-style
 // service YAML is read strictly and checked against Cloud Run's rules, then
 // played against a small Cloud Run inside the grader. A router holds each
 // instance to its containerConcurrency and queues the excess, an autoscaler
@@ -6,7 +6,10 @@
 // starts are measured, not assumed), and a load generator on loopback plays
 // a quiet period, a morning spike and quiet again. The result reports the
 // latency percentiles, the instance-seconds spent, the cold starts and the
-// peak number of instances, and says why a service missed its SLO.
+// peak number of instances, and says why a service missed its SLO. A
+// scenario with a canary block plays a traffic split instead: one container
+// per revision behind a router that splits requests by the submission's
+// percents and tags (canary.go, split.go).
 package cloudrun
 
 import (
@@ -60,6 +63,10 @@ func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 	}
 	p := &grader.Plan{Checks: judge(svc), RunChecks: runChecks(sc),
 		Run: func(ctx context.Context, g *grader.Grading) error { return playMorning(ctx, g, sc, svc) }}
+	if sc.Canary != nil {
+		p = &grader.Plan{Checks: judgeWith(svc, sc.Canary), RunChecks: canaryRunChecks(sc.Canary),
+			Run: func(ctx context.Context, g *grader.Grading) error { return playCanary(ctx, g, sc, svc) }}
+	}
 	for _, c := range p.Checks {
 		if c.Status == grader.CheckFail || c.Status == grader.CheckError {
 			p.Refused = "not run: fix the settings the checks above reject first"

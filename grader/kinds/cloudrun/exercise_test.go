@@ -46,7 +46,7 @@ func (r *recorder) has(part string) bool {
 }
 
 // warm builds the lab image, so that no grading pays for it.
-func warm(t *testing.T, sb *sandbox.Sandbox) {
+func warm(t testing.TB, sb *sandbox.Sandbox) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()

@@ -25,6 +25,10 @@ type Scenario struct {
 		InstanceSeconds float64 `yaml:"instanceSeconds"`
 	} `yaml:"budget"`
 	Trial TrialSettings `yaml:"trial"`
+	// Canary, when set, makes the exercise a traffic split instead of the
+	// morning: the submission's spec.traffic is played against one
+	// container per revision (see canary.go).
+	Canary *CanaryScenario `yaml:"canary"`
 }
 
 // Phase is one stretch of the traffic profile at a steady rate.
@@ -83,6 +87,16 @@ func (s *Scenario) normalise() error {
 	check(s.App.Parallelism >= 1 && s.App.Parallelism <= 64, "app.parallelism %d is not 1–64", s.App.Parallelism)
 	check(s.App.WorkMs >= 1 && s.App.WorkMs <= 2000, "app.workMs %d is not 1–2000", s.App.WorkMs)
 	check(s.App.InitMs >= 0 && s.App.InitMs <= 5000, "app.initMs %d is not 0–5000", s.App.InitMs)
+	if s.Canary != nil {
+		// The canary plays no morning: its scenario is its own.
+		check(len(s.Traffic) == 0 && s.SLO.P99Ms == 0 && s.Budget.InstanceSeconds == 0,
+			"canary is a scenario of its own: leave traffic, slo and budget to the morning exercises")
+		if err := s.Canary.normalise(); err != nil {
+			errs = append(errs, err)
+		}
+		check(t.InstanceMemoryMB >= 16 && t.InstanceMemoryMB <= 256, "trial.instanceMemoryMB %d is not 16–256", t.InstanceMemoryMB)
+		return errors.Join(errs...)
+	}
 	check(len(s.Traffic) > 0, "traffic has no phases")
 	total := 0.0
 	for i, p := range s.Traffic {

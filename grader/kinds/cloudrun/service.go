@@ -67,6 +67,12 @@ type Service struct {
 	// service's own metadata (not the template), by key.
 	ServiceScale map[string]bool
 
+	// RevisionName is spec.template.metadata.name: the name of the revision
+	// the template creates ("" when Cloud Run is to choose it).
+	RevisionName string
+	// Traffic is spec.traffic, entry by entry.
+	Traffic []TrafficTarget
+
 	// Lines maps a YAML path to the line it is on, for messages.
 	Lines map[string]int
 
@@ -233,7 +239,11 @@ func (p *parser) service(root *yaml.Node) {
 	}
 	tmpl := p.object(tmplNode, "spec.template")
 	tmeta := p.object(tmpl.get("metadata"), "spec.template.metadata")
-	tmeta.get("name")
+	if v := tmeta.get("name"); v != nil {
+		if name, ok := p.str(v, "spec.template.metadata.name", "cloudrun.revisions"); ok {
+			p.svc.RevisionName = name
+		}
+	}
 	p.stringMap(tmeta.get("labels"), "spec.template.metadata.labels")
 	p.templateAnnotations(tmeta.get("annotations"))
 	tmeta.done()
@@ -389,28 +399,59 @@ func (p *parser) containers(n, parent *yaml.Node) {
 	c.done()
 }
 
+// traffic reads spec.traffic entry by entry; the rules between entries
+// (the sum, the names, the tags) are judged in judgeTraffic.
 func (p *parser) traffic(n *yaml.Node) {
 	if n == nil {
 		return
 	}
 	if n.Kind != yaml.SequenceNode {
-		p.add("cloudrun.schema", "spec.traffic", n, "spec.traffic must be a list, not %s", describe(n))
+		p.add("cloudrun.traffic", "spec.traffic", n, "spec.traffic must be a list of traffic targets, not %s", describe(n))
 		return
 	}
 	for i, e := range n.Content {
 		path := fmt.Sprintf("spec.traffic[%d]", i)
+		t := TrafficTarget{Path: path}
 		o := p.object(e, path)
 		if v := o.get("percent"); v != nil {
-			if pc, ok := p.integer(v, path+".percent", "cloudrun.schema"); ok && (pc < 0 || pc > 100) {
-				p.add("cloudrun.schema", path+".percent", v, "%s.percent is %d; a share of traffic is 0–100", path, pc)
+			// "Percent specifies percent of the traffic"; an int64 in the API,
+			// 0–100 (route_validation.go: validateTrafficPercentage).
+			if pc, ok := p.integer(v, path+".percent", "cloudrun.traffic"); !ok {
+				t.percentBad = true
+			} else if pc < 0 || pc > 100 {
+				p.add("cloudrun.traffic", path+".percent", v, "%s.percent is %d; a share of traffic is a whole percent from 0 to 100", path, pc)
+				t.percentBad = true
+			} else {
+				t.Percent, t.PercentSet = pc, true
 			}
 		}
-		if v := o.get("latestRevision"); v != nil && !(v.Kind == yaml.ScalarNode && v.Tag == "!!bool") {
-			p.add("cloudrun.schema", path+".latestRevision", v, "%s.latestRevision must be true or false", path)
+		if v := o.get("latestRevision"); v != nil {
+			if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" {
+				p.add("cloudrun.traffic", path+".latestRevision", v, "%s.latestRevision must be true or false, not %s", path, describe(v))
+			} else {
+				t.Latest, t.LatestSet = v.Value == "true", true
+			}
 		}
-		o.get("revisionName")
-		o.get("tag")
+		if v := o.get("revisionName"); v != nil {
+			if name, ok := p.str(v, path+".revisionName", "cloudrun.traffic"); ok && name != "" {
+				t.RevisionName, t.RevisionSet = name, true
+			}
+		}
+		if v := o.get("tag"); v != nil {
+			if tag, ok := p.str(v, path+".tag", "cloudrun.tags"); ok && tag != "" {
+				t.Tag, t.TagSet = tag, true
+			}
+		}
+		// configurationName: "Not supported in Cloud Run. It must be empty";
+		// url: "Output only … disallowed on spec" (Admin API v1, TrafficTarget).
+		if v := o.get("configurationName"); v != nil && !(v.Kind == yaml.ScalarNode && v.Value == "") {
+			p.add("cloudrun.traffic", path+".configurationName", v, "%s.configurationName is not supported by Cloud Run and must be left out: name a revision with revisionName, or follow the latest one with latestRevision: true", path)
+		}
+		if v := o.get("url"); v != nil {
+			p.add("cloudrun.traffic", path+".url", v, "%s.url is output only: Cloud Run reports a tag's URL in the service's status, and refuses it in spec", path)
+		}
 		o.done()
+		p.svc.Traffic = append(p.svc.Traffic, t)
 	}
 }
 

@@ -2,6 +2,7 @@ package cloudrun
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -22,11 +23,26 @@ var staticChecks = []grader.Check{
 	{ID: "cloudrun.timeout", Title: "timeoutSeconds is 1–3600", MaxPoints: 1},
 }
 
+// canaryChecks are the static checks a canary adds, after staticChecks.
+var canaryChecks = []grader.Check{
+	{ID: "cloudrun.traffic", Title: "Each traffic entry pins a revision or follows the latest, with a whole percent, and the percents sum to 100", MaxPoints: 1},
+	{ID: "cloudrun.revisions", Title: "Every revision named is one the service has, and the template names its new revision validly", MaxPoints: 1},
+	{ID: "cloudrun.tags", Title: "Each tag is a DNS label and used once", MaxPoints: 1},
+}
+
 // judge runs the static checks on a parsed service. Each check fails with
 // the problems the parser found for it and those found here.
-func judge(svc *Service) []grader.Check {
+func judge(svc *Service) []grader.Check { return judgeWith(svc, nil) }
+
+// judgeWith runs the static checks, and the canary's when c is set.
+func judgeWith(svc *Service, c *CanaryScenario) []grader.Check {
 	probs := map[string][]problem{}
 	for _, p := range svc.problems {
+		if c == nil && (p.check == "cloudrun.traffic" || p.check == "cloudrun.tags" || p.check == "cloudrun.revisions") {
+			// Without a canary the traffic block is only read, and its
+			// problems are ones of form.
+			p.check = "cloudrun.schema"
+		}
 		probs[p.check] = append(probs[p.check], p)
 	}
 	add := func(check, path, format string, args ...any) {
@@ -78,7 +94,14 @@ func judge(svc *Service) []grader.Check {
 	}
 	notes["cloudrun.schema"] = "every field is one Cloud Run reads"
 	notes["cloudrun.service"] = fmt.Sprintf("service %q", svc.Name)
-	return verdicts(probs, notes)
+	if c == nil {
+		return verdicts(staticChecks, probs, notes)
+	}
+	if svc.Name != "" && svc.Name != c.Service && ok("cloudrun.service") {
+		add("cloudrun.service", "metadata.name", "metadata.name is %q, but the revisions to split between belong to the service %s: updating another name would create a new service with none of them", svc.Name, c.Service)
+	}
+	judgeTraffic(svc, c, add, notes)
+	return verdicts(append(slices.Clone(staticChecks), canaryChecks...), probs, notes)
 }
 
 type addFunc func(check, path, format string, args ...any)
@@ -169,9 +192,9 @@ func serviceScaleText(svc *Service) string {
 }
 
 // verdicts turns the problems and notes into the checks, in order.
-func verdicts(probs map[string][]problem, notes map[string]string) []grader.Check {
-	out := make([]grader.Check, 0, len(staticChecks))
-	for _, c := range staticChecks {
+func verdicts(checks []grader.Check, probs map[string][]problem, notes map[string]string) []grader.Check {
+	out := make([]grader.Check, 0, len(checks))
+	for _, c := range checks {
 		c.Phase = grader.PhaseStatic
 		if ps := probs[c.ID]; len(ps) > 0 {
 			c.Status = grader.CheckFail

@@ -9,7 +9,10 @@ import "coldstart/grader"
 // the size the starter already gives are required but earn nothing, and a
 // setting left out (no containerConcurrency, no scale annotations, no
 // timeout) earns nothing for the rule that judges it.
-func (Kind) Scoring(grader.Spec) grader.Scoring {
+func (Kind) Scoring(s grader.Spec) grader.Scoring {
+	if _, ok := s.Scenario["canary"]; ok {
+		return canaryScoring()
+	}
 	const (
 		spec        = "/spec/template/spec/"
 		annotations = "/spec/template/metadata/annotations"
@@ -38,4 +41,20 @@ func (Kind) Scoring(grader.Spec) grader.Scoring {
 		},
 		Core: []string{"run.p99"},
 	}
+}
+
+// canaryScoring: the split weighs most and is core; the tag and the rest
+// count too. The service and its template are given in the starter, and the
+// traffic rules are form every accepted answer meets, so the static checks
+// earn nothing: the starter, which still sends everything to the current
+// revision, scores 0.
+func canaryScoring() grader.Scoring {
+	w := map[string]float64{"run.split": 3, "run.rest": 2, "run.tag": 2}
+	for _, c := range staticChecks {
+		w[c.ID] = 0
+	}
+	for _, c := range canaryChecks {
+		w[c.ID] = 0
+	}
+	return grader.Scoring{Weights: w, Core: []string{"run.split"}}
 }
