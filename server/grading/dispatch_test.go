@@ -2,6 +2,7 @@ package grading_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ import (
 // a dispatcher, as `coldstart serve` wires them.
 type queueHarness struct {
 	t      *testing.T
+	path   string
 	st     *store.Store
 	ns     *natsserver.Server
 	d      *grading.Dispatcher
@@ -39,7 +41,8 @@ type queueHarness struct {
 func newQueueHarness(t *testing.T, ackWait time.Duration) *queueHarness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "coldstart.db"))
+	path := filepath.Join(t.TempDir(), "coldstart.db")
+	st, err := store.Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func newQueueHarness(t *testing.T, ackWait time.Duration) *queueHarness {
 	if !ns.ReadyForConnections(10 * time.Second) {
 		t.Fatal("the NATS server did not start")
 	}
-	h := &queueHarness{t: t, st: st, ns: ns, course: course}
+	h := &queueHarness{t: t, path: path, st: st, ns: ns, course: course}
 	d, err := grading.NewDispatcher(st, func() *content.Course { return course }, grading.NewHub(), grading.DispatchOptions{
 		Conn: h.conn("web"), Logger: quietLogger(), Poll: 20 * time.Millisecond,
 		Streams: jobs.StreamOptions{AckWait: ackWait, Memory: true}})
@@ -359,4 +362,61 @@ func generationOf(t *testing.T, st *store.Store, id int64) int64 {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// lockingGrader passes every answer, and before it returns takes the
+// database's write lock from another connection, as a backup or another
+// process would, for hold.
+type lockingGrader struct {
+	path   string
+	hold   time.Duration
+	graded atomic.Int64
+	locked chan struct{}
+}
+
+func (g *lockingGrader) Grade(ctx context.Context, req grader.Request) *grader.Result {
+	g.graded.Add(1)
+	db, err := sql.Open("sqlite3", g.path)
+	if err == nil {
+		conn, err := db.Conn(ctx)
+		if err == nil {
+			if _, err = conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err == nil {
+				close(g.locked)
+				time.AfterFunc(g.hold, func() {
+					_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+					conn.Close()
+					db.Close()
+				})
+			}
+		}
+	}
+	return &grader.Result{Exercise: req.Spec.ID, Status: grader.StatusPass, Score: 1, Gradable: true, Checks: []grader.Check{}}
+}
+
+func (g *lockingGrader) Ready(context.Context) error { return nil }
+
+func TestDispatchRetriesAVerdictTheDatabaseCannotTakeYet(t *testing.T) {
+	h := newQueueHarness(t, 5*time.Second)
+	sub := h.submit(h.student(1))
+	// Longer than the store's busy timeout: the first write of the verdict
+	// fails and is tried again.
+	hold := store.BusyTimeout + 3*time.Second
+	g := &lockingGrader{path: h.path, hold: hold, locked: make(chan struct{})}
+	h.node("n", 1, g)
+	select {
+	case <-g.locked:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the grader did not take the database's lock")
+	}
+	lockedAt := time.Now()
+	done := h.waitDone([]int64{sub.ID}, hold+30*time.Second)[0]
+	if waited := time.Since(lockedAt); waited < hold {
+		t.Errorf("the verdict was recorded %s after the lock was taken, while it was held for %s", waited, hold)
+	}
+	if done.Verdict != "pass" || !done.Counted || done.Runs != 1 {
+		t.Errorf("verdict %q counted %v runs %d, want pass counted in 1 run", done.Verdict, done.Counted, done.Runs)
+	}
+	if n := g.graded.Load(); n != 1 {
+		t.Errorf("graded %d times, want once: a verdict that waits to be stored is not graded again", n)
+	}
 }
