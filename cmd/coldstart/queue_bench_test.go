@@ -2,130 +2,21 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"coldstart/content"
-	"coldstart/content/builtin"
 	"coldstart/grader"
 	"coldstart/grader/jobs"
 	"coldstart/server/grading"
-	"coldstart/server/store"
 )
-
-// benchQueue is the grading pipeline of `coldstart serve` as startQueue
-// builds it (embedded NATS on files beside the database, dispatcher, local
-// node), plus extra nodes on their own connections.
-type benchQueue struct {
-	b      *testing.B
-	st     *store.Store
-	q      *gradingQueue
-	m      *Main
-	ex     *content.Exercise
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
-func newBenchQueue(b *testing.B, nodes, workers int, g grading.Grader) *benchQueue {
-	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	db := filepath.Join(b.TempDir(), "coldstart.db")
-	st, err := store.Open(ctx, db)
-	if err != nil {
-		b.Fatal(err)
-	}
-	course, err := content.Load(builtin.FS(), courseKinds())
-	if err != nil {
-		b.Fatal(err)
-	}
-	logger := slog.New(slog.NewJSONHandler(io.Discard, nil))
-	m := &Main{DB: db, Workers: workers, Grace: time.Second, NATS: NATSConfig{AckWait: jobs.DefaultAckWait}}
-	q, err := m.startQueue(queueParts{store: st, course: func() *content.Course { return course }, hub: grading.NewHub(),
-		grader: g, logger: logger})
-	if err != nil {
-		b.Fatal(err)
-	}
-	bq := &benchQueue{b: b, st: st, q: q, m: m, ex: course.Exercise("serverless-criteria"), cancel: cancel, done: make(chan struct{})}
-	var wg sync.WaitGroup
-	for i := 1; i < nodes; i++ {
-		nc, err := m.NATS.connect(q.ns, "node")
-		if err != nil {
-			b.Fatal(err)
-		}
-		n, err := jobs.NewNode(jobs.NodeOptions{Name: "node-" + strconv.Itoa(i), Workers: workers, Grader: g, Conn: nc, Logger: logger})
-		if err != nil {
-			b.Fatal(err)
-		}
-		wg.Add(1)
-		go func() { defer wg.Done(); _ = n.Run(ctx); nc.Close() }()
-	}
-	go func() { q.run(ctx); wg.Wait(); close(bq.done) }()
-	for i := 1; i <= nodes; i++ {
-		name := LocalNode
-		if i > 1 {
-			name = "node-" + strconv.Itoa(i-1)
-		}
-		if !q.dispatcher.WaitForNode(ctx, name, 10*time.Second) {
-			b.Fatalf("node %s was not heard from", name)
-		}
-	}
-	b.Cleanup(bq.close)
-	return bq
-}
-
-func (bq *benchQueue) close() {
-	bq.cancel()
-	<-bq.done
-	bq.q.close()
-	bq.st.Close()
-}
-
-func (bq *benchQueue) submit(user int64) int64 {
-	sub, err := bq.st.CreateSubmission(context.Background(), user, bq.ex.ID, bq.ex.SolutionSeed(), bq.ex.Solution)
-	if err != nil {
-		bq.b.Fatal(err)
-	}
-	bq.q.dispatcher.Notify()
-	return sub.ID
-}
-
-func (bq *benchQueue) students(n int) []int64 {
-	var out []int64
-	for i := 0; i < n; i++ {
-		u, err := bq.st.CreateUser(context.Background(), fmt.Sprintf("s%d@example.com", i), []byte("x"))
-		if err != nil {
-			bq.b.Fatal(err)
-		}
-		out = append(out, u.ID)
-	}
-	return out
-}
-
-func (bq *benchQueue) waitDone(id int64) {
-	for {
-		s, err := bq.st.Submission(context.Background(), id)
-		if err != nil {
-			bq.b.Fatal(err)
-		}
-		if s.Status == store.JobDone {
-			if s.Verdict != "pass" {
-				bq.b.Fatalf("submission %d: %s (%s)", id, s.Verdict, s.Reason)
-			}
-			return
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 // startClock is a static grader that tells when each grading starts.
 type startClock struct {
@@ -143,14 +34,15 @@ func (g startClock) Grade(ctx context.Context, req grader.Request) *grader.Resul
 // node's fetch and its claim: p50 and p99 of one answer at a time.
 func BenchmarkQueueToStart(b *testing.B) {
 	g := startClock{Grader: gradingEngine(nil, slog.New(slog.NewJSONHandler(io.Discard, nil))), started: make(chan time.Time, 1)}
-	bq := newBenchQueue(b, 1, 2, g)
+	bq := newQueueRig(b)
+	bq.start(1, 2, func(string) grading.Grader { return g })
 	user := bq.students(1)[0]
 	var took []time.Duration
 	for b.Loop() {
 		began := time.Now()
 		id := bq.submit(user)
 		took = append(took, (<-g.started).Sub(began))
-		bq.waitDone(id)
+		bq.waitPass(id)
 	}
 	sort.Slice(took, func(i, j int) bool { return took[i] < took[j] })
 	at := func(q float64) float64 {
@@ -168,7 +60,8 @@ func BenchmarkStaticGradings(b *testing.B) {
 	static := gradingEngine(nil, slog.New(slog.NewJSONHandler(io.Discard, nil)))
 	for nodes := 1; nodes <= 3; nodes++ {
 		b.Run("nodes="+strconv.Itoa(nodes), func(b *testing.B) {
-			bq := newBenchQueue(b, nodes, 2, static)
+			bq := newQueueRig(b)
+			bq.start(nodes, 2, func(string) grading.Grader { return static })
 			users := bq.students(50)
 			const perRound = 200
 			var graded int
@@ -180,7 +73,7 @@ func BenchmarkStaticGradings(b *testing.B) {
 					ids = append(ids, bq.submit(users[i%len(users)]))
 				}
 				for _, id := range ids {
-					bq.waitDone(id)
+					bq.waitPass(id)
 				}
 				spent += time.Since(began)
 				graded += perRound

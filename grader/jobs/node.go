@@ -55,6 +55,8 @@ type Node struct {
 	// or nil; workers take no job while it is set.
 	engineDown atomic.Pointer[string]
 	swept      atomic.Bool
+	// taking is set once the node has found the job stream.
+	taking atomic.Bool
 	// beatNow asks for a heartbeat at once: the web server just asked, or
 	// the node has just become able to grade.
 	beatNow chan struct{}
@@ -103,6 +105,9 @@ func (n *Node) Ready(ctx context.Context) error {
 	if !n.swept.Load() {
 		return errors.New("the start-up sweep has not run yet")
 	}
+	if !n.taking.Load() {
+		return errors.New("waiting for the web server's job stream")
+	}
 	return nil
 }
 
@@ -135,6 +140,8 @@ func (n *Node) Run(ctx context.Context) error {
 			n.work(ctx, gradeCtx, cons, ackWait)
 		}()
 	}
+	n.taking.Store(true)
+	n.beat()
 	<-ctx.Done()
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()
@@ -379,7 +386,7 @@ func (n *Node) heartbeat(ctx context.Context) {
 		engine := "ok"
 		if r := n.engineDown.Load(); r != nil {
 			engine = *r
-		} else if !n.swept.Load() {
+		} else if !n.swept.Load() || !n.taking.Load() {
 			engine = "starting"
 		}
 		var holding []int64
