@@ -109,28 +109,8 @@ func TestGradingOnANATSClusterThatLosesAServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	type answer struct {
-		id         int64
-		name, want string
-	}
-	var answers []answer
-	for i, id := range []string{"fargate-task-definition", "fargate-roles", "serverless-criteria"} {
-		u, err := st.CreateUser(ctx, fmt.Sprintf("student%d@example.com", i), []byte("x"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex := builtinExercise(t, id)
-		for k, a := range []struct {
-			name, want string
-			body       []byte
-		}{{"solution", "pass", ex.Solution}, {ex.Wrong[0].File, "fail", ex.Wrong[0].Body}, {"solution", "pass", ex.Solution}} {
-			sub, err := st.CreateSubmission(ctx, u.ID, ex.ID, ex.SolutionSeed(), a.body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			answers = append(answers, answer{sub.ID, fmt.Sprintf("%s/%s#%d", ex.ID, a.name, k), a.want})
-		}
-	}
+	answers := newNodeAnswers(t, st)
+	answers.add(1, "fargate-task-definition", "fargate-roles", "serverless-criteria")
 	defer func() {
 		if t.Failed() {
 			c.dumpLogs()
@@ -142,14 +122,7 @@ func TestGradingOnANATSClusterThatLosesAServer(t *testing.T) {
 	c.startNode("n1")
 	c.startNode("n2")
 
-	waitUntil(t, 2*time.Minute, "no grading ran", func() bool {
-		for _, a := range answers {
-			if s, err := st.Submission(ctx, a.id); err == nil && s.Status == store.JobRunning {
-				return true
-			}
-		}
-		return false
-	})
+	waitUntil(t, 2*time.Minute, "no grading ran", func() bool { return answers.runningOn("") != 0 })
 	lost := cluster.busiest()
 	cluster.stop(lost)
 	t.Logf("nats%d stopped while nodes graded", lost+1)
@@ -157,26 +130,11 @@ func TestGradingOnANATSClusterThatLosesAServer(t *testing.T) {
 	cluster.start(lost)
 	t.Logf("nats%d started again", lost+1)
 
-	waitUntil(t, 4*time.Minute, "not every answer was graded", func() bool {
-		for _, a := range answers {
-			if s, err := st.Submission(ctx, a.id); err != nil || s.Status != store.JobDone {
-				return false
-			}
-		}
-		return true
-	})
+	answers.waitAllDone(4 * time.Minute)
 	c.stop("n1", c.nodes["n1"])
 	c.stop("n2", c.nodes["n2"])
 	c.stop("web", c.web)
-	for _, a := range answers {
-		s, err := st.Submission(ctx, a.id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if s.Verdict != a.want || !s.Counted {
-			t.Errorf("%s: verdict %s, counted %v, want %s, counted: %s", a.name, s.Verdict, s.Counted, a.want, s.Reason)
-		}
-	}
+	answers.check()
 	for _, n := range []string{"n1", "n2"} {
 		assertNothingLeft(t, engine, "node-"+n)
 	}

@@ -96,28 +96,8 @@ func TestGraderNodesInContainersSurviveACutNetwork(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	type answer struct {
-		id         int64
-		name, want string
-	}
-	var answers []answer
-	for i, id := range []string{"fargate-task-definition", "fargate-roles", "subnet-sizing"} {
-		u, err := st.CreateUser(ctx, fmt.Sprintf("student%d@example.com", i), []byte("x"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex := builtinExercise(t, id)
-		for _, a := range []struct {
-			name, want string
-			body       []byte
-		}{{"solution", "pass", ex.Solution}, {ex.Wrong[0].File, "fail", ex.Wrong[0].Body}, {"solution again", "pass", ex.Solution}} {
-			sub, err := st.CreateSubmission(ctx, u.ID, ex.ID, ex.SolutionSeed(), a.body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			answers = append(answers, answer{sub.ID, ex.ID + "/" + a.name, a.want})
-		}
-	}
+	answers := newNodeAnswers(t, st)
+	answers.add(1, "fargate-task-definition", "fargate-roles", "subnet-sizing")
 	defer func() {
 		if t.Failed() {
 			for _, n := range []string{"web", "cn1", "cn2", "cn3"} {
@@ -130,16 +110,7 @@ func TestGraderNodesInContainersSurviveACutNetwork(t *testing.T) {
 	for _, n := range []string{"cn1", "cn2", "cn3"} {
 		c.startNode(n)
 	}
-	runningOn := func(node string) int64 {
-		for _, a := range answers {
-			if s, err := st.Submission(ctx, a.id); err == nil && s.Status == store.JobRunning {
-				if n, _ := st.NodeOf(ctx, a.id); n == node {
-					return a.id
-				}
-			}
-		}
-		return 0
-	}
+	runningOn := answers.runningOn
 
 	// A node loses the network mid-grading: its grading goes on against
 	// its engine, but its job is given to another node.
@@ -154,22 +125,13 @@ func TestGraderNodesInContainersSurviveACutNetwork(t *testing.T) {
 	c.docker("network", "connect", c.network, c.name("cn1"))
 
 	// The web server and its NATS are killed and come back.
-	waitUntil(t, 90*time.Second, "no grading ran before the web server was killed", func() bool {
-		return runningOn("cn2") != 0 || runningOn("cn3") != 0 || runningOn("cn1") != 0
-	})
+	waitUntil(t, 90*time.Second, "no grading ran before the web server was killed", func() bool { return runningOn("") != 0 })
 	c.docker("kill", "--signal", "KILL", c.name("web"))
 	t.Log("the web server's container killed while nodes graded")
 	time.Sleep(2 * time.Second)
 	c.docker("start", c.name("web"))
 
-	waitUntil(t, 5*time.Minute, "not every answer was graded", func() bool {
-		for _, a := range answers {
-			if s, err := st.Submission(ctx, a.id); err != nil || s.Status != store.JobDone {
-				return false
-			}
-		}
-		return true
-	})
+	answers.waitAllDone(5 * time.Minute)
 	const discarded = "an outcome from a lease since given to another node was discarded"
 	waitUntil(t, 90*time.Second, "the cut node's late verdict was not discarded: the web server's log does not say so",
 		func() bool {
@@ -183,22 +145,7 @@ func TestGraderNodesInContainersSurviveACutNetwork(t *testing.T) {
 		}
 	}
 
-	nodes := map[string]int{}
-	for _, a := range answers {
-		s, err := st.Submission(ctx, a.id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		node, _ := st.NodeOf(ctx, a.id)
-		nodes[node]++
-		if s.Verdict != a.want || !s.Counted {
-			t.Errorf("%s (submission %d): verdict %s, counted %v, want %s, counted: %s", a.name, a.id, s.Verdict, s.Counted, a.want, s.Reason)
-		}
-		if a.id == cut {
-			t.Logf("%s (submission %d): %s on %s after %d runs", a.name, a.id, s.Verdict, node, s.Runs)
-		}
-	}
-	t.Logf("verdicts by node: %v", nodes)
+	answers.check(cut)
 	for _, n := range []string{"cn1", "cn2", "cn3"} {
 		assertNothingLeft(t, engine, "node-"+n)
 	}

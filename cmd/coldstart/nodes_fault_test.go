@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -137,51 +136,14 @@ func TestGraderNodesSurviveFaults(t *testing.T) {
 	}
 	defer st.Close()
 
-	type answer struct {
-		id         int64
-		name, want string
-	}
-	var answers []answer
-	submit := func(user int64, exercise, name, want string, seed int64, body []byte) {
-		sub, err := st.CreateSubmission(ctx, user, exercise, seed, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		answers = append(answers, answer{sub.ID, exercise + "/" + name, want})
-	}
-	for i, id := range []string{"fargate-task-definition", "subnet-sizing", "fargate-roles"} {
-		u, err := st.CreateUser(ctx, fmt.Sprintf("student%d@example.com", i), []byte("x"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ex := builtinExercise(t, id)
-		submit(u.ID, ex.ID, "solution", "pass", ex.SolutionSeed(), ex.Solution)
-		for _, w := range ex.Wrong[:2] {
-			submit(u.ID, ex.ID, w.File, "fail", ex.SolutionSeed(), w.Body)
-		}
-		// A second reference answer keeps the nodes busy through the faults.
-		submit(u.ID, ex.ID, "solution again", "pass", ex.SolutionSeed(), ex.Solution)
-	}
+	answers := newNodeAnswers(t, st)
+	answers.add(2, "fargate-task-definition", "subnet-sizing", "fargate-roles")
 	table := builtinExercise(t, "serverless-criteria")
-	u, err := st.CreateUser(ctx, "table@example.com", []byte("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tableUser := answers.student()
 	for i := 0; i < 4; i++ {
-		submit(u.ID, table.ID, "solution "+strconv.Itoa(i), "pass", table.SolutionSeed(), table.Solution)
+		answers.submit(tableUser, table.ID, "solution "+strconv.Itoa(i), "pass", table.SolutionSeed(), table.Solution)
 	}
-
-	runningOn := func(node string) int64 {
-		for _, a := range answers {
-			s, err := st.Submission(ctx, a.id)
-			if err == nil && s.Status == store.JobRunning {
-				if n, _ := st.NodeOf(ctx, a.id); n == node {
-					return a.id
-				}
-			}
-		}
-		return 0
-	}
+	runningOn := answers.runningOn
 	defer func() {
 		if t.Failed() {
 			c.dumpLogs()
@@ -224,14 +186,7 @@ func TestGraderNodesSurviveFaults(t *testing.T) {
 	// The killed node comes back: it sweeps what it left and grades again.
 	c.startNode("n1")
 
-	waitUntil(t, 5*time.Minute, "not every answer was graded", func() bool {
-		for _, a := range answers {
-			if s, err := st.Submission(ctx, a.id); err != nil || s.Status != store.JobDone {
-				return false
-			}
-		}
-		return true
-	})
+	answers.waitAllDone(5 * time.Minute)
 	// The frozen node finishes its grading in its own time.
 	const discarded = "an outcome from a lease since given to another node was discarded"
 	waitUntil(t, 90*time.Second, "the frozen node's late verdict was not discarded: the web server's log does not say so",
@@ -241,27 +196,11 @@ func TestGraderNodesSurviveFaults(t *testing.T) {
 	}
 	c.stop("web", c.web)
 
-	nodes := map[string]int{}
-	for _, a := range answers {
-		s, err := st.Submission(ctx, a.id)
-		if err != nil {
-			t.Fatal(err)
+	answers.check(killed, frozen)
+	for _, id := range []int64{killed, frozen} {
+		if runs := answers.runs(id); runs < 2 {
+			t.Errorf("submission %d was hit by a fault but graded in %d run", id, runs)
 		}
-		node, _ := st.NodeOf(ctx, a.id)
-		nodes[node]++
-		if s.Verdict != a.want || !s.Counted {
-			t.Errorf("%s (submission %d): verdict %s, counted %v, want %s, counted: %s", a.name, a.id, s.Verdict, s.Counted, a.want, s.Reason)
-		}
-		if a.id == killed || a.id == frozen {
-			if s.Runs < 2 {
-				t.Errorf("%s (submission %d) was hit by a fault but graded in %d run", a.name, a.id, s.Runs)
-			}
-			t.Logf("%s (submission %d): %s on %s after %d runs", a.name, a.id, s.Verdict, node, s.Runs)
-		}
-	}
-	t.Logf("verdicts by node: %v", nodes)
-	if nodes[""] > 0 {
-		t.Errorf("%d verdicts name no node", nodes[""])
 	}
 	for _, n := range []string{"n1", "n2", "n3"} {
 		assertNothingLeft(t, engine, "node-"+n)

@@ -172,6 +172,7 @@ func (n *Node) sweep(ctx context.Context) error {
 		if !logged {
 			n.logger.Warn("the container engine does not answer; the node waits for it", slog.Any("err", err))
 			logged = true
+			n.beat()
 		}
 		select {
 		case <-ctx.Done():
@@ -387,7 +388,7 @@ func (n *Node) heartbeat(ctx context.Context) {
 		if r := n.engineDown.Load(); r != nil {
 			engine = *r
 		} else if !n.swept.Load() || !n.taking.Load() {
-			engine = "starting"
+			engine = EngineStarting
 		}
 		var holding []int64
 		n.holding.Range(func(k, _ any) bool { holding = append(holding, k.(int64)); return true })

@@ -123,6 +123,10 @@ type Progress struct {
 	Event      grader.Event `json:"event"`
 }
 
+// EngineStarting is a Heartbeat's Engine while the node sweeps its engine
+// or waits for the job stream.
+const EngineStarting = "starting"
+
 // Heartbeat says a node is alive and how busy it is.
 type Heartbeat struct {
 	Node    string    `json:"node"`
@@ -130,7 +134,7 @@ type Heartbeat struct {
 	Workers int       `json:"workers"`
 	Busy    int       `json:"busy"`
 	Graded  int64     `json:"graded"`
-	Engine  string    `json:"engine"` // ok, or why the engine does not answer
+	Engine  string    `json:"engine"` // ok, EngineStarting, or why the engine does not answer
 	Started time.Time `json:"started"`
 	// Holding lists the submissions the node grades now, so that a job it
 	// still works on is not given to another node when NATS delivers it

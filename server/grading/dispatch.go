@@ -479,12 +479,13 @@ func (d *Dispatcher) Drain(ctx context.Context, limit time.Duration) {
 	}
 }
 
-// WaitForNode waits, at most limit, until the named node is heard from, so
-// that a server whose node runs in-process is ready when it says so.
+// WaitForNode waits, at most limit, until the named node is heard from
+// past its start (it takes jobs, or its engine does not answer), so that a
+// server whose node runs in-process is ready when it says so.
 func (d *Dispatcher) WaitForNode(ctx context.Context, name string, limit time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
-	for !d.nodes.heard(name) {
+	for !d.nodes.settled(name) {
 		if ctx.Err() != nil {
 			return false
 		}

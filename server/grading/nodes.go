@@ -120,10 +120,11 @@ func (n *Nodes) ready() error {
 	return errors.New("no grader node's container engine answers (" + strings.Join(why, "; ") + ")")
 }
 
-// heard reports whether the named node has been heard from lately.
-func (n *Nodes) heard(name string) bool {
+// settled reports whether the named node has been heard from lately
+// past its start: it takes jobs, or says why its engine does not answer.
+func (n *Nodes) settled(name string) bool {
 	for _, s := range n.live() {
-		if s.Name == name {
+		if s.Name == name && s.Engine != jobs.EngineStarting {
 			return true
 		}
 	}
