@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -36,9 +38,38 @@ type queueHarness struct {
 	d      *grading.Dispatcher
 	course *content.Course
 	users  []int64
+	// natsOpts start the server again; url, when set, is its address.
+	natsOpts *natsserver.Options
+	url      string
+}
+
+func (h *queueHarness) startNATS() {
+	h.t.Helper()
+	ns, err := natsserver.NewServer(h.natsOpts)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		h.t.Fatal("the NATS server did not start")
+	}
+	h.ns = ns
+}
+
+func (h *queueHarness) stopNATS() {
+	h.ns.Shutdown()
+	h.ns.WaitForShutdown()
+	h.ns = nil
 }
 
 func newQueueHarness(t *testing.T, ackWait time.Duration) *queueHarness {
+	t.Helper()
+	return newQueueHarnessOn(t, ackWait, false)
+}
+
+// newQueueHarnessOn, with listen, runs the NATS server on a loopback port
+// with its streams on files, so that it can be stopped and started again.
+func newQueueHarnessOn(t *testing.T, ackWait time.Duration, listen bool) *queueHarness {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	path := filepath.Join(t.TempDir(), "coldstart.db")
@@ -50,19 +81,18 @@ func newQueueHarness(t *testing.T, ackWait time.Duration) *queueHarness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ns, err := natsserver.NewServer(&natsserver.Options{DontListen: true, JetStream: true, StoreDir: t.TempDir(),
-		NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
+	h := &queueHarness{t: t, path: path, st: st, course: course,
+		natsOpts: &natsserver.Options{DontListen: !listen, Host: "127.0.0.1", Port: natsserver.RANDOM_PORT, JetStream: true,
+			StoreDir: t.TempDir(), NoLog: true, NoSigs: true}}
+	h.startNATS()
+	if listen {
+		h.url = h.ns.ClientURL()
+		_, port, _ := net.SplitHostPort(h.ns.Addr().String())
+		h.natsOpts.Port, _ = strconv.Atoi(port)
 	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("the NATS server did not start")
-	}
-	h := &queueHarness{t: t, path: path, st: st, ns: ns, course: course}
 	d, err := grading.NewDispatcher(st, func() *content.Course { return course }, grading.NewHub(), grading.DispatchOptions{
 		Conn: h.conn("web"), Logger: quietLogger(), Poll: 20 * time.Millisecond,
-		Streams: jobs.StreamOptions{AckWait: ackWait, Memory: true}})
+		Streams: jobs.StreamOptions{AckWait: ackWait, Memory: !listen}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +102,9 @@ func newQueueHarness(t *testing.T, ackWait time.Duration) *queueHarness {
 	t.Cleanup(func() {
 		cancel()
 		<-done
-		ns.Shutdown()
+		if h.ns != nil {
+			h.ns.Shutdown()
+		}
 		st.Close()
 	})
 	return h
@@ -87,7 +119,14 @@ func quietLogger() *slog.Logger {
 
 func (h *queueHarness) conn(name string) *nats.Conn {
 	h.t.Helper()
-	c, err := nats.Connect("", nats.InProcessServer(h.ns), nats.Name(name))
+	var c *nats.Conn
+	var err error
+	if h.url != "" {
+		c, err = nats.Connect(h.url, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond),
+			nats.RetryOnFailedConnect(true))
+	} else {
+		c, err = nats.Connect("", nats.InProcessServer(h.ns), nats.Name(name))
+	}
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -418,5 +457,38 @@ func TestDispatchRetriesAVerdictTheDatabaseCannotTakeYet(t *testing.T) {
 	}
 	if n := g.graded.Load(); n != 1 {
 		t.Errorf("graded %d times, want once: a verdict that waits to be stored is not graded again", n)
+	}
+}
+
+func TestDispatchTakesAnswersWhileNATSIsDownAndGradesThemWhenItIsBack(t *testing.T) {
+	h := newQueueHarnessOn(t, 5*time.Second, true)
+	g := &orderGrader{}
+	h.node("n", 2, g)
+	first := h.submit(h.student(1))
+	h.waitDone([]int64{first.ID}, 20*time.Second)
+
+	h.stopNATS()
+	var ids []int64
+	for i := 2; i <= 4; i++ {
+		ids = append(ids, h.submit(h.student(i)).ID)
+	}
+	time.Sleep(time.Second)
+	for _, id := range ids {
+		sub, err := h.st.Submission(context.Background(), id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sub.Status != store.JobQueued {
+			t.Fatalf("submission %d is %s while NATS is down, want queued", id, sub.Status)
+		}
+		if g := generationOf(t, h.st, id); g != 0 {
+			t.Fatalf("submission %d counts as published (generation %d) while NATS is down", id, g)
+		}
+	}
+	h.startNATS()
+	for _, sub := range h.waitDone(ids, 30*time.Second) {
+		if sub.Verdict != "pass" || !sub.Counted || sub.Runs != 1 {
+			t.Errorf("submission %d: verdict %q counted %v runs %d, want pass counted in 1 run", sub.ID, sub.Verdict, sub.Counted, sub.Runs)
+		}
 	}
 }
