@@ -414,7 +414,9 @@ type lockingGrader struct {
 }
 
 func (g *lockingGrader) Grade(ctx context.Context, req grader.Request) *grader.Result {
-	g.graded.Add(1)
+	if g.graded.Add(1) > 1 {
+		return &grader.Result{Exercise: req.Spec.ID, Status: grader.StatusPass, Score: 1, Gradable: true, Checks: []grader.Check{}}
+	}
 	db, err := sql.Open("sqlite3", g.path)
 	if err == nil {
 		conn, err := db.Conn(ctx)

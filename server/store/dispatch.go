@@ -137,8 +137,11 @@ func (s *Store) MarkPublished(ctx context.Context, id, g int64, seq uint64) erro
 // without an outcome.
 func (s *Store) ClaimLeased(ctx context.Context, id, g int64, node string, maxRuns int) (int64, error) {
 	var lease int64
+	// published = 1 as well: a job a node claims is on the stream, even if
+	// the outbox has not yet recorded it (its write may be held up), and
+	// must not be published a second time.
 	err := s.db.QueryRowContext(ctx, `UPDATE submissions SET status = 'running', started_at = ?, runs = runs + 1,
-			lease = lease + 1, node = ?
+			lease = lease + 1, node = ?, published = 1
 		WHERE id = ? AND generation = ? AND status != 'done' AND runs < ? RETURNING lease`,
 		s.now(), node, id, g, maxRuns).Scan(&lease)
 	if err == nil {

@@ -111,3 +111,32 @@ func TestLeasesFenceOffAnOlderDelivery(t *testing.T) {
 		t.Errorf("node %q, want other", node)
 	}
 }
+
+// A node may claim a job before the outbox has recorded its publication
+// (that write can wait on a lock): the claimed job is not published again.
+func TestAJobClaimedBeforeItsPublicationIsRecordedIsNotPublishedAgain(t *testing.T) {
+	ctx := context.Background()
+	s, _ := mustOpen(t)
+	u := mustUser(t, s, "a@example.com")
+	sub, err := s.CreateSubmission(ctx, u.ID, "ex", 1, []byte("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.NextGeneration(ctx, sub.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ClaimLeased(ctx, sub.ID, g, "quick", 3); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.ToPublish(ctx, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 0 {
+		t.Fatalf("ToPublish returned %d jobs, want none: the only one is claimed", len(again))
+	}
+	if n, err := s.InFlight(ctx); err != nil || n != 1 {
+		t.Fatalf("in flight: %d %v, want 1", n, err)
+	}
+}
