@@ -47,6 +47,12 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	return newBrowserIn(t, layoutShots(t))
+}
+
+// newBrowserIn is newBrowser keeping its screenshots in shots.
+func newBrowserIn(t *testing.T, shots string) *browser {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browserPath(t)),
 		chromedp.Headless,
@@ -64,7 +70,7 @@ func newBrowser(t *testing.T) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, shots: layoutShots(t)}
+	return &browser{t: t, ctx: ctx, shots: shots}
 }
 
 // run does one step of the test, in at most a minute.
