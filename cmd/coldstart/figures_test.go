@@ -30,9 +30,12 @@ func figureShots(t *testing.T) string {
 }
 
 // figureLayout reads the first figure of the page: the fill of its first
-// label, and the labels that stick out of the drawing or run into another
-// label. Labels are compared by the boxes the browser drew them in, so the
-// check sees what a reader sees, in the theme's font.
+// label, the labels that stick out of the drawing or run into another
+// label, and the shapes painted the browser's default black, which is what
+// a colour the page does not apply (such as a style attribute the
+// Content-Security-Policy refuses) looks like. Labels are compared by the
+// boxes the browser drew them in, so the check sees what a reader sees, in
+// the theme's font.
 const figureLayout = `(() => {
   const svg = document.querySelector("figure svg");
   const frame = svg.getBoundingClientRect();
@@ -58,7 +61,10 @@ const figureLayout = `(() => {
       }
     }
   }
-  return {fill: texts.length ? getComputedStyle(texts[0]).fill : "", labels: texts.length, out, overlap};
+  const black = [...svg.querySelectorAll("rect, path, circle, ellipse, polygon, polyline, text")]
+    .filter(e => { const b = e.getBBox(); return getComputedStyle(e).fill === "rgb(0, 0, 0)" && b.width > 0 && b.height > 0; })
+    .map(e => e.tagName + (e.textContent.trim() ? " " + name(e) : ""));
+  return {fill: texts.length ? getComputedStyle(texts[0]).fill : "", labels: texts.length, out, overlap, black: black.slice(0, 8)};
 })()`
 
 type figureFit struct {
@@ -66,13 +72,15 @@ type figureFit struct {
 	Labels  int
 	Out     []string
 	Overlap []string
+	Black   []string
 }
 
 // TestLessonFigures opens every lesson of the built-in course that has a
 // figure, in the light and in the dark theme at 1280 px, and keeps a picture
 // of the figure in each (LESSON-THEME.png). A figure takes its colours from
-// the theme, so its labels must not be drawn alike in both; and no label may
-// stick out of its drawing or run into another one.
+// the theme, so its labels must not be drawn alike in both and no shape may
+// fall back to black; and no label may stick out of its drawing or run into
+// another one.
 func TestLessonFigures(t *testing.T) {
 	course, err := content.Load(builtin.FS())
 	if err != nil {
@@ -107,6 +115,9 @@ func TestLessonFigures(t *testing.T) {
 			fills[theme] = f.Fill
 			if len(f.Out) > 0 {
 				t.Errorf("%s: %d of %d labels stick out of the figure: %s", name, len(f.Out), f.Labels, strings.Join(f.Out, ", "))
+			}
+			if len(f.Black) > 0 {
+				t.Errorf("%s: shapes drawn in the default black, not in a colour of the theme: %s", name, strings.Join(f.Black, ", "))
 			}
 			if len(f.Overlap) > 0 {
 				t.Errorf("%s: labels run into each other: %s", name, strings.Join(f.Overlap, "; "))
