@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/url"
 	"path"
+	"regexp"
 	"sort"
 	"strings"
 	"unicode"
@@ -236,10 +237,33 @@ func (courseTransformer) Transform(doc *ast.Document, reader text.Reader, pc par
 			}
 		case *ast.String:
 			words.Write(n.Value)
+		case *ast.HTMLBlock:
+			st.inlineStyles(n.Lines(), src)
+		case *ast.RawHTML:
+			st.inlineStyles(n.Segments, src)
 		}
 		return ast.WalkContinue, nil
 	})
 	st.words = countWords(words.String())
+}
+
+// styleAttribute finds a style attribute in a piece of inline HTML.
+var styleAttribute = regexp.MustCompile(`(?i)(^|\s)style\s*=\s*["']`)
+
+// inlineStyles reports style attributes in inline HTML. The server's
+// Content-Security-Policy (style-src 'self') makes browsers ignore them, so
+// a figure coloured with style="fill: var(--accent)" is drawn in black, or
+// not at all; presentation attributes such as fill="var(--accent)" are not
+// styles and follow the theme.
+func (st *renderState) inlineStyles(lines *text.Segments, src []byte) {
+	for i := range lines.Len() {
+		seg := lines.At(i)
+		if styleAttribute.Match(seg.Value(src)) {
+			st.p.add(st.file, st.lines.line(seg.Start), "a style attribute in inline HTML is ignored by browsers, "+
+				"since the page allows no inline styles; write the property as an attribute instead, "+
+				"such as fill=\"var(--accent)\" or stroke=\"var(--warn)\"")
+		}
+	}
 }
 
 // countWords counts the words of prose: runs of text holding at least one

@@ -220,6 +220,20 @@ func TestValidation(t *testing.T) {
 				`lessons/a.md:5: the link "../exercises/ex/hints.md" points to exercises/ex/hints.md, which the course does not serve; link to a lesson (other-lesson.md), an exercise (../exercises/<id>/) or a full URL`,
 			},
 		},
+		{
+			name: "style attributes the page's policy ignores",
+			files: fstest.MapFS{
+				"course.yaml": {Data: []byte(manifestAB)},
+				"lessons/a.md": {Data: []byte("---\ntitle: A\n---\n<figure>\n<svg viewBox=\"0 0 10 10\">\n" +
+					"<rect width=\"4\" height=\"4\" fill=\"var(--accent)\"/>\n<rect width=\"4\" height=\"4\" style=\"fill: var(--warn)\"/>\n" +
+					"</svg>\n</figure>\n\nA <span style='color: red'>word</span>.\n\n```html\n<rect style=\"fill: red\"/>\n```\n")},
+				"lessons/b.md": lessonB,
+			},
+			want: []string{
+				`lessons/a.md:7: a style attribute in inline HTML is ignored by browsers, since the page allows no inline styles; write the property as an attribute instead, such as fill="var(--accent)" or stroke="var(--warn)"`,
+				`lessons/a.md:11: a style attribute in inline HTML is ignored by browsers, since the page allows no inline styles; write the property as an attribute instead, such as fill="var(--accent)" or stroke="var(--warn)"`,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -47,6 +47,12 @@ type browser struct {
 
 func newBrowser(t *testing.T) *browser {
 	t.Helper()
+	return newBrowserIn(t, layoutShots(t))
+}
+
+// newBrowserIn is newBrowser keeping its screenshots in shots.
+func newBrowserIn(t *testing.T, shots string) *browser {
+	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(browserPath(t)),
 		chromedp.Headless,
@@ -64,7 +70,7 @@ func newBrowser(t *testing.T) *browser {
 	if err := chromedp.Do(ctx); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
-	return &browser{t: t, ctx: ctx, shots: layoutShots(t)}
+	return &browser{t: t, ctx: ctx, shots: shots}
 }
 
 // run does one step of the test, in at most a minute.
@@ -345,6 +351,11 @@ func TestBrowserLayout(t *testing.T) {
 		{"lesson-production", base + "/lessons/running-in-production"},
 		{"lesson-ecs", base + "/lessons/ecs-in-one-picture"},
 		{"lesson-functions", base + "/lessons/containers-vs-functions"},
+		{"lesson-load-balancers", base + "/lessons/load-balancers-and-health-checks"},
+		{"lesson-auto-scaling", base + "/lessons/ecs-service-auto-scaling"},
+		{"lesson-deployments", base + "/lessons/deployments-that-undo-themselves"},
+		{"lesson-costs", base + "/lessons/what-it-costs"},
+		{"lesson-two-platforms", base + "/lessons/same-api-two-platforms"},
 		{"exercise-passed", base + "/exercises/serverless-criteria"},
 		{"verdict-failed-table", failedTable},
 		{"verdict-failed-typed", failedTyped},

@@ -23,6 +23,7 @@ var canaryWhy = map[string]string{
 	"wrong/rest-on-older-revision.yaml": "orders-api-00040-kav served",
 	"wrong/tag-on-current.yaml":         "reached orders-api-00041-tuz",
 	"wrong/no-tag.yaml":                 `no traffic target of orders-api has the tag "canary"`,
+	"wrong/canary-at-zero.yaml":         "orders-api-00042-b7c served 0 of 1000 requests",
 }
 
 // alsoRight are correct answers written differently from the reference:

@@ -45,7 +45,8 @@ type TrialSettings struct {
 	// InstanceMemoryMB is the memory of every instance's container.
 	InstanceMemoryMB int64 `yaml:"instanceMemoryMB"`
 	// TargetUtilization is the share of containerConcurrency the
-	// autoscaler aims to keep busy per instance.
+	// autoscaler aims to keep busy per instance. Cloud Run's own
+	// concurrency target is 60% ("About instance autoscaling"), the default.
 	TargetUtilization float64 `yaml:"targetUtilization"`
 	// IdleMs is how long an instance above minScale stays idle before it
 	// is stopped.
@@ -70,7 +71,7 @@ func (s *Scenario) normalise() error {
 		t.InstanceMemoryMB = 32
 	}
 	if t.TargetUtilization == 0 {
-		t.TargetUtilization = 0.7
+		t.TargetUtilization = 0.6
 	}
 	if t.IdleMs == 0 {
 		t.IdleMs = 1000

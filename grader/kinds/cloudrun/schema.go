@@ -42,7 +42,7 @@ func (Kind) Schema() grader.Schema {
 			object("trial", "how the grader's small Cloud Run behaves on this machine",
 				integer("instanceCap", "the most instances the grader starts (default 6)", 1, 10),
 				integer("instanceMemoryMB", "the memory of every instance's container (default 32)", 16, 256),
-				number("targetUtilization", "the share of containerConcurrency the autoscaler keeps busy (default 0.7)", 0.01, 1),
+				number("targetUtilization", "the share of containerConcurrency the autoscaler keeps busy (default 0.6, Cloud Run's own concurrency target)", 0.01, 1),
 				integer("scaleDownAfterIdleMs", "how long an idle instance above minScale lives (default 1000)", 100, 10000),
 				integer("graceMs", "how long answers are awaited after the traffic ends (default 1000)", 100, 5000)),
 		},

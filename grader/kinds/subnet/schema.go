@@ -21,7 +21,7 @@ func (Kind) Schema() grader.Schema {
 			rng("desiredCount", "the service's desired count", 1, float64(maxDesiredCount)),
 			grader.List("azs", "the numbers of Availability Zones to draw from", integer("", "", 1, float64(maxAZs))),
 			grader.List("maximumPercent", "the deployment's maximumPercent values to draw from", integer("", "", 100, 200)),
-			rng("extraEnisPerSubnet", "other ENIs (load balancer, endpoints) in each subnet", 0, float64(maxENIs)),
+			rng("extraEnisPerSubnet", "other ENIs in each subnet, one address each: interface endpoints, NAT gateways (a load balancer needs 8 free addresses per subnet, so give it subnets of its own rather than count it here)", 0, float64(maxENIs)),
 		},
 		Answer: "a JSON object `{\"subnets\": [\"10.x.y.z/nn\", …]}`, one CIDR block per Availability Zone",
 		Lab: "Every task of the rolling deploy is a `pause` container on a network of its subnet, so a subnet too small really runs out of addresses. " +

@@ -140,7 +140,7 @@ func (r *runner) environment(id string, i int, c ContainerDefinition) (map[strin
 		v, ok := r.lookupSecret(s.ValueFrom)
 		if !ok {
 			r.fail(id, finding{field: cptr(i, fmt.Sprintf("/secrets/%d/valueFrom", j)),
-				message:  fmt.Sprintf("ResourceInitializationError: unable to pull secrets: the secret %s does not exist, so the task stopped before it started (ECS's exact wording may differ)", grader.Clip(s.ValueFrom)),
+				message:  fmt.Sprintf("ResourceInitializationError: unable to pull secrets or registry auth: the agent could not retrieve the secret %s, which does not exist, so the task stopped before it started", grader.Clip(s.ValueFrom)),
 				observed: "task stopped: ResourceInitializationError", expected: "a secret that exists in Secrets Manager"})
 			return nil, false
 		}
