@@ -222,16 +222,10 @@ func servedText(served map[string]int, answered int) string {
 func playCanary(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Service) error {
 	c := sc.Canary
 	split := resolveSplit(svc, c)
-	scope, err := sandbox.Open(ctx, g)
+	scope, nw, err := openTrial(ctx, g, "run.split", "Splitting requests between the revisions")
 	if err != nil {
 		return err
 	}
-	g.Running("run.split", "Splitting requests between the revisions")
-	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
-	if err != nil {
-		return fmt.Errorf("the trial's network could not be created: %w", err)
-	}
-	scope.WarmRelay(ctx, nw)
 	trial := &CanaryTrial{Scenario: c, Split: split, Dial: scope.Dialer(nw),
 		Launcher: &revisionLauncher{scope: scope, network: nw.Name, service: c.Service, memoryMB: sc.Trial.InstanceMemoryMB},
 		Progress: func(format string, args ...any) {

@@ -77,6 +77,22 @@ func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 }
 
 // playMorning runs the trial and records the run checks.
+// openTrial opens the grading's containers and the network a trial runs
+// in, with its relay warm, and marks check as running with title.
+func openTrial(ctx context.Context, g *grader.Grading, check, title string) (*sandbox.Scope, *sandbox.Network, error) {
+	scope, err := sandbox.Open(ctx, g)
+	if err != nil {
+		return nil, nil, err
+	}
+	g.Running(check, title)
+	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("the trial's network could not be created: %w", err)
+	}
+	scope.WarmRelay(ctx, nw)
+	return scope, nw, nil
+}
+
 func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Service) error {
 	run := runChecks(sc)
 	if svc.MinScale == 0 {
@@ -86,16 +102,10 @@ func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Serv
 			return fmt.Errorf("the lab image is not available: %w", err)
 		}
 	}
-	scope, err := sandbox.Open(ctx, g)
+	scope, nw, err := openTrial(ctx, g, "run.p99", "Playing the morning on a small Cloud Run")
 	if err != nil {
 		return err
 	}
-	g.Running("run.p99", "Playing the morning on a small Cloud Run")
-	nw, err := scope.Network(ctx, sandbox.NetworkSpec{})
-	if err != nil {
-		return fmt.Errorf("the trial's network could not be created: %w", err)
-	}
-	scope.WarmRelay(ctx, nw)
 	// The app listens on $PORT, so any containerPort would do; the trial
 	// always gives it 8080, Cloud Run's default.
 	launcher := newContainerLauncher(scope, nw, sc, defaultPort)
