@@ -304,6 +304,37 @@ func TestBrowserCohort(t *testing.T) {
 	if failedCheck == "" || !strings.Contains(analytics, failedCheck) || !strings.Contains(analytics, "Checks that fail most") {
 		t.Fatalf("analytics do not show the failed check %q:\n%.2000s", failedCheck, analytics)
 	}
+
+	// The grading page at a phone's and a desktop's width, light and dark:
+	// it lists the server's own node and nothing sticks out.
+	for _, size := range []struct {
+		w, h int64
+		opts []chromedp.EmulateViewportOption
+	}{{390, 844, []chromedp.EmulateViewportOption{chromedp.EmulateMobile}}, {1280, 900, nil}} {
+		for _, theme := range []string{"light", "dark"} {
+			var grading string
+			var f fit
+			run(fmt.Sprintf("the admin reads the grading page at %d px, %s", size.w, theme),
+				chromedp.EmulateViewport(size.w, size.h, size.opts...),
+				scheme(theme),
+				chromedp.Navigate(base+"/admin/grading"),
+				chromedp.WaitVisible(chromedp.CSS("main table")),
+				textOf("main", &grading),
+				chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+					var err error
+					f, err = chromedp.Evaluate[fit](widths(size.w))(ctx, tg)
+					return err
+				}),
+				shot(fmt.Sprintf("grading-%d-%s", size.w, theme)),
+			)
+			if !strings.Contains(grading, "Grader nodes") || !strings.Contains(grading, "local") {
+				t.Fatalf("the grading page does not list the server's own node:\n%.1000s", grading)
+			}
+			if f.Doc > int(size.w) || len(f.Over) > 0 {
+				t.Errorf("the grading page at %d px, %s, is %d px wide; sticking out: %v", size.w, theme, f.Doc, f.Over)
+			}
+		}
+	}
 	t.Logf("screenshots in %s", shots)
 }
 
