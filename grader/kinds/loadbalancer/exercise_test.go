@@ -26,12 +26,15 @@ var why = map[string]map[string]string{exerciseDir: {
 	"wrong/deregistration-delay-too-short.json": "cut when the deregistration delay ended",
 	"wrong/stop-before-start.json":              "no healthy target",
 	"wrong/default-deregistration-delay.json":   "was still draining",
+	"wrong/matcher-204.json":                    "the matcher accepts 204",
 }, rollbackDir: {
 	"wrong/no-circuit-breaker.json":       "without the circuit breaker ECS goes on replacing them",
 	"wrong/breaker-without-rollback.json": "with rollback off ECS only stops launching tasks",
 	"wrong/grace-period-too-long.json":    "with a grace period of 120 s",
 	"wrong/stop-before-start.json":        "no healthy target",
 	"wrong/health-check-wrong-path.json":  "GET /health answered 404",
+	"wrong/no-grace-period.json":          "no task lasted long enough to pass",
+	"wrong/slow-failure-detection.json":   "after 5 failed checks 30 s apart",
 }}
 
 func TestStaticWrongAnswersFailWithoutContainers(t *testing.T) {
@@ -94,7 +97,7 @@ func TestBadInput(t *testing.T) {
 // the grader rolls the deployment.
 func TestDeploymentsInContainers(t *testing.T) {
 	sb := sandboxtest.New(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	if _, err := sb.LabImage(ctx); err != nil {
 		t.Fatal(err)

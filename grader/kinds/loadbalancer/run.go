@@ -559,9 +559,17 @@ func (d *deployment) rollbackCheck(outcome string, took float64) grader.Check {
 		msg += ", and without the circuit breaker ECS goes on replacing them for as long as the deployment lasts"
 	case d.r.failures < threshold:
 		msg += fmt.Sprintf(", fewer than the circuit breaker's threshold of %d", threshold)
-		if d.st.Grace > 0 {
+		// A failing task counts once the load balancer has seen enough
+		// failed checks and the grace period is over, whichever is later:
+		// name the one that made it late.
+		detect := d.st.Interval * d.st.Unhealthy
+		switch {
+		case d.st.Grace > 0 && d.st.Grace >= detect:
 			msg += fmt.Sprintf(": with a grace period of %d s, each failing task is given that long before it counts", d.st.Grace)
 			field = "/healthCheckGracePeriodSeconds"
+		case detect > d.st.Grace:
+			msg += fmt.Sprintf(": the load balancer finds a task unhealthy only after %d failed checks %d s apart, about %d s, so each failing task takes that long to count", d.st.Unhealthy, d.st.Interval, detect)
+			field = "/targetGroup/healthCheck"
 		}
 	}
 	return withResult(c, grader.CheckFail, field, msg)
