@@ -63,8 +63,8 @@ func playDay(ctx context.Context, g *grader.Grading, sc *Scenario, st Settings) 
 		}
 		return fmt.Errorf("the day could not be played: %w", err)
 	}
-	g.Logf("%d requests, %d slow or failed (%d failed); p50 %s, p95 %s, p99 %s; %s task-seconds; peak %d tasks; median time of a request that found a free slot %s",
-		rep.Requests, rep.Slow, rep.Failed, ms(rep.P50), ms(rep.P95), ms(rep.P99), num(rep.TaskSeconds), rep.Peak, ms(rep.FreeSlotMedian))
+	g.Logf("%d requests, %d slow or failed (%d failed, %d slow inside the tasks); p50 %s, p95 %s, p99 %s; %s task-seconds; peak %d tasks; median time of a request that found a free slot %s",
+		rep.Requests, rep.Slow, rep.Failed, rep.SlowInTask, ms(rep.P50), ms(rep.P95), ms(rep.P99), num(rep.TaskSeconds), rep.Peak, ms(rep.FreeSlotMedian))
 	run := runChecks(sc)
 	latency := latencyCheck(run[0], rep, sc, st)
 	if latency.Status == grader.CheckError {
@@ -181,6 +181,13 @@ func latencyCheck(c grader.Check, rep *Report, sc *Scenario, st Settings) grader
 	work := time.Duration(sc.App.WorkMs) * time.Millisecond
 	if rep.FreeSlotMedian > work+max(work, 100*time.Millisecond) {
 		return withStatus(c, grader.CheckError, "", fmt.Sprintf("%.1f%% of the requests were slow, but even a request that found a free slot took %s for %s of work: the machine running the trial was too busy to judge", share, ms(rep.FreeSlotMedian), ms(work)))
+	}
+	// A policy makes requests slow by leaving them in a task's queue. When
+	// the requests that waited there are few enough to pass, the rest were
+	// slowed on their way through this machine, which says nothing of the
+	// policy.
+	if inTask := 100 * float64(rep.SlowInTask) / float64(max(rep.Requests, 1)); inTask <= sc.Latency.MaxSlowPercent {
+		return withStatus(c, grader.CheckError, "", fmt.Sprintf("%.1f%% of the requests were slow, but only %.1f%% were slow inside the tasks (waiting for a slot or failing); the other %d took longer only on their way between the grader and the tasks: the machine running the trial was too busy to judge", share, inTask, rep.Slow-rep.SlowInTask))
 	}
 	slow := fmt.Sprintf("%.1f%% of the requests took longer than %d ms (%d of %d, from minute %.0f to %.0f)", share, sc.Latency.ThresholdMs, rep.Slow, rep.Requests, rep.SlowFrom, rep.SlowTo)
 	need := peakNeed(sc, st)

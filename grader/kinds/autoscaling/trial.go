@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -74,6 +75,11 @@ type Report struct {
 	// FreeSlotMedian is the median latency of requests that found a free
 	// slot: the app's work plus this machine's overhead.
 	FreeSlotMedian time.Duration
+	// SlowInTask counts the slow requests the service made slow: those
+	// that waited in a task's queue long enough to pass the threshold,
+	// and those that failed or found no task in service. The other slow
+	// ones were slow only on the way through this machine.
+	SlowInTask int
 }
 
 // TimedDecision is a scaling decision at a minute of the day.
@@ -96,6 +102,10 @@ type sample struct {
 	latency time.Duration
 	ok      bool
 	free    bool
+	// queued is how long the task says the request waited for a slot;
+	// known says it answered with that figure.
+	queued time.Duration
+	known  bool
 }
 
 // arrivals spreads each phase's requests evenly over it, following its
@@ -313,8 +323,9 @@ func (tr *Trial) Run(ctx context.Context) (*Report, error) {
 		go func() {
 			defer wg.Done()
 			sent := time.Now()
-			ok := get(reqCtx, client, addr)
+			ok, queued, known := get(reqCtx, client, addr)
 			samples[i].latency, samples[i].ok = time.Since(sent), ok
+			samples[i].queued, samples[i].known = queued, known
 			mu.Lock()
 			t.advance(time.Now(), slots)
 			t.inflight--
@@ -333,23 +344,29 @@ func (tr *Trial) Run(ctx context.Context) (*Report, error) {
 	return rep, nil
 }
 
-func get(ctx context.Context, client *http.Client, addr string) bool {
+// get sends one request and returns whether it succeeded and how long the
+// task says it waited in its queue (X-Queue-Ms), when it says so.
+func get(ctx context.Context, client *http.Client, addr string) (ok bool, queued time.Duration, known bool) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/", nil)
 	if err != nil {
-		return false
+		return false, 0, false
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return false
+		return false, 0, false
 	}
 	_, err = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return err == nil && resp.StatusCode == http.StatusOK
+	if ms, perr := strconv.ParseInt(resp.Header.Get("X-Queue-Ms"), 10, 64); perr == nil && ms >= 0 {
+		queued, known = time.Duration(ms)*time.Millisecond, true
+	}
+	return err == nil && resp.StatusCode == http.StatusOK, queued, known
 }
 
 func (tr *Trial) summarise(rep *Report, samples []sample) {
 	sc := tr.Scenario
 	threshold := time.Duration(sc.Latency.ThresholdMs) * time.Millisecond
+	work := time.Duration(sc.App.WorkMs) * time.Millisecond
 	lat := make([]time.Duration, 0, len(samples))
 	var free []time.Duration
 	for _, s := range samples {
@@ -364,6 +381,12 @@ func (tr *Trial) summarise(rep *Report, samples []sample) {
 		lat = append(lat, l)
 		if l > threshold {
 			rep.Slow++
+			// The time a request spends in its task is the queue the
+			// scaling policy left plus the app's work; what it took
+			// beyond that was spent between the grader and the task.
+			if !s.ok || !s.known || s.queued+work > threshold {
+				rep.SlowInTask++
+			}
 			m := s.at.Seconds() / sc.Minute().Seconds()
 			if rep.SlowFrom < 0 {
 				rep.SlowFrom = m

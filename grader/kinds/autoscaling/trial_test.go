@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -83,6 +84,75 @@ func TestVerdictsWithLocalTasks(t *testing.T) {
 			f := got[tt.fails]
 			if f.Status != grader.CheckFail || !strings.Contains(f.Message, tt.phrase) || f.Field != tt.field {
 				t.Fatalf("%s: %s at %s: %s (want a failure at %s saying %q)", tt.fails, f.Status, f.Field, f.Message, tt.field, tt.phrase)
+			}
+		})
+	}
+}
+
+// slowPath delays every nth response on its way back, as a busy machine
+// delays a request between the grader and a task.
+type slowPath struct {
+	next  http.RoundTripper
+	every int
+	delay time.Duration
+	n     atomic.Int64
+}
+
+func (p *slowPath) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := p.next.RoundTrip(r)
+	if err == nil && p.n.Add(1)%int64(p.every) == 0 {
+		time.Sleep(p.delay)
+	}
+	return resp, err
+}
+
+// TestABusyPathIsNotThePolicys plays the day with one response in ten
+// held back 300 ms on its way: the reference's requests are then slow, but
+// not in the tasks, so the trial cannot judge it and says so; a MaxCapacity
+// too low still fails, because its requests wait in the tasks' queues.
+func TestABusyPathIsNotThePolicys(t *testing.T) {
+	if testing.Short() {
+		t.Skip("plays a compressed day per answer")
+	}
+	for _, tt := range []struct {
+		file   string
+		status grader.CheckStatus
+		phrase string
+	}{
+		{"solution.json", grader.CheckError, "took longer only on their way between the grader and the tasks"},
+		{"wrong/max-too-low.json", grader.CheckFail, "sat at its MaxCapacity of 4 tasks"},
+	} {
+		t.Run(tt.file, func(t *testing.T) {
+			t.Parallel()
+			ex := gradertest.Load(t, exerciseDir)
+			sc, err := LoadScenario(ex.Spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := ex.Solution
+			for _, w := range ex.Wrong {
+				if w.File == tt.file {
+					body = w.Body
+				}
+			}
+			sub, _, err := Parse(body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := settingsOf(sub)
+			path := &slowPath{next: &http.Transport{MaxIdleConnsPerHost: 64}, every: 10, delay: 300 * time.Millisecond}
+			tr := &Trial{Scenario: sc, Settings: st, Pool: localPool(t, sc, min(st.Max, sc.Trial.TaskCap)), Transport: path}
+			rep, err := tr.Run(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			l := latencyCheck(runChecks(sc)[0], rep, sc, st)
+			t.Logf("%.1f%% slow, %d of %d slow inside the tasks: %s: %s", rep.SlowPercent(), rep.SlowInTask, rep.Slow, l.Status, l.Message)
+			if rep.SlowPercent() <= sc.Latency.MaxSlowPercent {
+				t.Fatalf("the slow path slowed only %.1f%% of the requests; the test needs more than %g%%", rep.SlowPercent(), sc.Latency.MaxSlowPercent)
+			}
+			if l.Status != tt.status || !strings.Contains(l.Message, tt.phrase) {
+				t.Fatalf("%s: %s (want %s saying %q)", l.Status, l.Message, tt.status, tt.phrase)
 			}
 		})
 	}
