@@ -65,9 +65,12 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, o StreamOptions)
 }
 
 // gradersConsumer waits until the web server has created the job stream
-// and NATS answers; a node may start before either.
+// and NATS answers; a node may start before either. It asks again soon at
+// first, since the stream of a server starting beside the node is usually
+// there within milliseconds, and then once a second.
 func gradersConsumer(ctx context.Context, js jetstream.JetStream, logger *slog.Logger) (jetstream.Consumer, error) {
-	for logged := false; ; {
+	wait := 20 * time.Millisecond
+	for logged := false; ; wait = min(2*wait, time.Second) {
 		c, err := js.Consumer(ctx, JobsStream, GradersConsumer)
 		if err == nil {
 			return c, nil
@@ -82,7 +85,7 @@ func gradersConsumer(ctx context.Context, js jetstream.JetStream, logger *slog.L
 		select {
 		case <-ctx.Done():
 			return nil, ctx.Err()
-		case <-time.After(time.Second):
+		case <-time.After(wait):
 		}
 	}
 }
