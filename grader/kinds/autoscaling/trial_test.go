@@ -32,7 +32,9 @@ func localPool(t *testing.T, sc *Scenario, n int) []string {
 	return addrs
 }
 
-func trialOf(t *testing.T, file string) (*Report, *Scenario, Settings) {
+// answerOf loads the exercise's scenario and the settings of one of its
+// answers: the reference, or the known-wrong answer in file.
+func answerOf(t *testing.T, file string) (*Scenario, Settings) {
 	t.Helper()
 	ex := gradertest.Load(t, exerciseDir)
 	sc, err := LoadScenario(ex.Spec)
@@ -49,7 +51,12 @@ func trialOf(t *testing.T, file string) (*Report, *Scenario, Settings) {
 	if err != nil || len(probs) > 0 {
 		t.Fatalf("%s: %v %v", file, err, probs)
 	}
-	st := settingsOf(sub)
+	return sc, settingsOf(sub)
+}
+
+func trialOf(t *testing.T, file string) (*Report, *Scenario, Settings) {
+	t.Helper()
+	sc, st := answerOf(t, file)
 	tr := &Trial{Scenario: sc, Settings: st, Pool: localPool(t, sc, min(st.Max, sc.Trial.TaskCap)),
 		Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Progress: t.Logf}
 	rep, err := tr.Run(context.Background())
@@ -124,22 +131,7 @@ func TestABusyPathIsNotThePolicys(t *testing.T) {
 	} {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			ex := gradertest.Load(t, exerciseDir)
-			sc, err := LoadScenario(ex.Spec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body := ex.Solution
-			for _, w := range ex.Wrong {
-				if w.File == tt.file {
-					body = w.Body
-				}
-			}
-			sub, _, err := Parse(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			st := settingsOf(sub)
+			sc, st := answerOf(t, tt.file)
 			path := &slowPath{next: &http.Transport{MaxIdleConnsPerHost: 64}, every: 10, delay: 300 * time.Millisecond}
 			tr := &Trial{Scenario: sc, Settings: st, Pool: localPool(t, sc, min(st.Max, sc.Trial.TaskCap)), Transport: path}
 			rep, err := tr.Run(context.Background())
