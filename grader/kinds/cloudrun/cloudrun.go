@@ -76,7 +76,6 @@ func (Kind) Plan(g *grader.Grading) (*grader.Plan, error) {
 	return p, nil
 }
 
-// playMorning runs the trial and records the run checks.
 // openTrial opens the grading's containers and the network a trial runs
 // in, with its relay warm, and marks check as running with title.
 func openTrial(ctx context.Context, g *grader.Grading, check, title string) (*sandbox.Scope, *sandbox.Network, error) {
@@ -93,6 +92,7 @@ func openTrial(ctx context.Context, g *grader.Grading, check, title string) (*sa
 	return scope, nw, nil
 }
 
+// playMorning runs the trial and records the run checks.
 func playMorning(ctx context.Context, g *grader.Grading, sc *Scenario, svc *Service) error {
 	run := runChecks(sc)
 	if svc.MinScale == 0 {

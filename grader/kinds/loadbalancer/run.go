@@ -561,13 +561,12 @@ func (d *deployment) rollbackCheck(outcome string, took float64) grader.Check {
 		msg += fmt.Sprintf(", fewer than the circuit breaker's threshold of %d", threshold)
 		// A failing task counts once the load balancer has seen enough
 		// failed checks and the grace period is over, whichever is later:
-		// name the one that made it late.
-		detect := d.st.Interval * d.st.Unhealthy
-		switch {
-		case d.st.Grace > 0 && d.st.Grace >= detect:
+		// name the one that made it late. The static checks keep the
+		// detection time above zero (interval >= 5, threshold >= 2).
+		if detect := d.st.Interval * d.st.Unhealthy; d.st.Grace >= detect {
 			msg += fmt.Sprintf(": with a grace period of %d s, each failing task is given that long before it counts", d.st.Grace)
 			field = "/healthCheckGracePeriodSeconds"
-		case detect > d.st.Grace:
+		} else {
 			msg += fmt.Sprintf(": the load balancer finds a task unhealthy only after %d failed checks %d s apart, about %d s, so each failing task takes that long to count", d.st.Unhealthy, d.st.Interval, detect)
 			field = "/targetGroup/healthCheck"
 		}
