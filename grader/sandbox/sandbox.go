@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -156,13 +157,57 @@ func (s *Sandbox) removeLabelled(ctx context.Context, labels ...string) (int, er
 		return removed, errors.Join(append(errs, fmt.Errorf("list networks: %w", err))...)
 	}
 	for _, n := range ns.Items {
-		if _, err := s.docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !isNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+		if err := s.removeNetwork(ctx, n.ID, n.Name); err != nil {
+			errs = append(errs, err)
 			continue
 		}
 		removed++
 	}
 	return removed, errors.Join(errs...)
+}
+
+// removeNetwork removes a network, waiting out endpoints that outlive their
+// containers. The engine can still list an endpoint for a moment after a
+// forced removal returns, and a container whose create request was
+// abandoned can appear after the list that should have caught it; either
+// makes the removal fail with "has active endpoints". Each retry removes
+// what is still attached: this instance's containers outright, anything else
+// only disconnected, since it is not ours to remove.
+func (s *Sandbox) removeNetwork(ctx context.Context, id, name string) error {
+	wait := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		_, err := s.docker.NetworkRemove(ctx, id, client.NetworkRemoveOptions{})
+		if err == nil || isNotFound(err) {
+			return nil
+		}
+		if attempt == 5 || ctx.Err() != nil {
+			return fmt.Errorf("remove network %s: %w", name, err)
+		}
+		s.detachAll(ctx, id)
+		select {
+		case <-time.After(wait):
+		case <-ctx.Done():
+		}
+		wait *= 2
+	}
+}
+
+// detachAll takes every container off network id: it removes those this
+// instance created and disconnects the rest. Failures are left for the next
+// removal attempt to report.
+func (s *Sandbox) detachAll(ctx context.Context, id string) {
+	inspect, err := s.docker.NetworkInspect(ctx, id, client.NetworkInspectOptions{})
+	if err != nil {
+		return
+	}
+	for cid := range inspect.Network.Containers {
+		c, err := s.docker.ContainerInspect(ctx, cid, client.ContainerInspectOptions{})
+		if err == nil && c.Container.Config != nil && c.Container.Config.Labels[LabelInstance] == s.instance {
+			_, _ = s.docker.ContainerRemove(ctx, cid, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true})
+			continue
+		}
+		_, _ = s.docker.NetworkDisconnect(ctx, id, client.NetworkDisconnectOptions{Container: cid, Force: true})
+	}
 }
 
 // validName accepts the instance and grading names that go into labels

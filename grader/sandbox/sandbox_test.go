@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/moby/moby/client"
+
 	"coldstart/grader/sandbox"
 	"coldstart/grader/sandbox/sandboxtest"
 )
@@ -85,5 +87,53 @@ func TestSweepRemovesWhatACrashLeft(t *testing.T) {
 	}
 	if n != 2 {
 		t.Errorf("swept %d objects, want 2 (one container, one network)", n)
+	}
+}
+
+// A network with a container still attached that the scope never recorded
+// (another instance's, here) is removed all the same: the stranger is
+// disconnected, not removed, and the grading leaves nothing behind.
+func TestCloseRemovesANetworkAStrangerIsAttachedTo(t *testing.T) {
+	sb := sandboxtest.New(t)
+	other := sandboxtest.New(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 120*time.Second)
+	defer cancel()
+	if _, err := sb.LabImage(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sc := sb.Scope("attached")
+	nw, err := sc.Network(ctx, sandbox.NetworkSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	osc := other.Scope("stranger")
+	onw, err := osc.Network(ctx, sandbox.NetworkSpec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stranger, err := osc.Start(ctx, sandbox.ContainerSpec{Name: "stranger", Cmd: []string{"pause"}, Networks: []string{onw.Name}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cli, err := client.New(client.WithHost(sb.Host()), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cli.Close()
+	if _, err := cli.NetworkConnect(ctx, nw.Name, client.NetworkConnectOptions{Container: stranger.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if err := sc.Close(ctx); err != nil {
+		t.Fatalf("Close with a stranger attached: %v", err)
+	}
+	if n, err := sb.Leftovers(ctx); err != nil || n != 0 {
+		t.Fatalf("leftovers after Close: %d, %v", n, err)
+	}
+	st, err := stranger.State(ctx)
+	if err != nil || !st.Running {
+		t.Fatalf("the stranger's container: %+v, %v; want it still running", st, err)
+	}
+	if err := osc.Close(ctx); err != nil {
+		t.Fatal(err)
 	}
 }

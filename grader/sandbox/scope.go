@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"sync"
 
-	"github.com/containerd/errdefs"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 
@@ -193,8 +192,8 @@ func (sc *Scope) Close(ctx context.Context) error {
 	}
 	wg.Wait()
 	for _, n := range ns {
-		if _, err := sc.sb.docker.NetworkRemove(ctx, n.ID, client.NetworkRemoveOptions{}); err != nil && !errdefs.IsNotFound(err) {
-			errs = append(errs, fmt.Errorf("remove network %s: %w", n.Name, err))
+		if err := sc.sb.removeNetwork(ctx, n.ID, n.Name); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	// Anything created but not recorded (a start that failed half-way) still
