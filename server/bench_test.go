@@ -133,6 +133,7 @@ func BenchmarkLessonPageHTTP(b *testing.B) {
 	// The server as serve runs it, with its connection settings.
 	ts := httptest.NewUnstartedServer(nil)
 	ts.Config = srv.HTTPServer("")
+	ts.Listener = server.WrapListener(ts.Listener)
 	ts.Start()
 	defer ts.Close()
 	for _, tc := range []struct{ name, cookie string }{

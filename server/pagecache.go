@@ -117,11 +117,11 @@ var (
 // differs with the cookie (signed in or not). Everyone else's page holds
 // their own strings and is never stored.
 func (sp *splicedPage) serve(c *gin.Context, values *[slotCount]string) {
-	if rc := rawConnOf(c.Request.Context()); canCork && rc != nil {
-		setCork(rc, true)
+	if pc := pageConnOf(c.Request.Context()); pc != nil {
+		pc.hold()
 		defer func() {
 			c.Writer.Flush()
-			setCork(rc, false)
+			pc.release()
 		}()
 	}
 	h := c.Writer.Header()

@@ -186,7 +186,7 @@ func (s *Server) HTTPServer(addr string) *http.Server {
 		IdleTimeout:    120 * time.Second,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn),
-		ConnContext:    withRawConn,
+		ConnContext:    withPageConn,
 	}
 	srv.RegisterOnShutdown(s.Close)
 	return srv

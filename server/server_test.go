@@ -167,7 +167,11 @@ func newHarness(t *testing.T, withPool bool, opts ...func(*server.Config)) *harn
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.ts = httptest.NewServer(h.srv.Handler())
+	// Served as serve serves it: its timeouts, limits and connections.
+	h.ts = httptest.NewUnstartedServer(nil)
+	h.ts.Config = h.srv.HTTPServer("")
+	h.ts.Listener = server.WrapListener(h.ts.Listener)
+	h.ts.Start()
 	t.Cleanup(func() {
 		if t.Failed() {
 			for _, line := range strings.Split(h.logs.String(), "\n") {

@@ -372,7 +372,7 @@ func (m *Main) Run(ctx context.Context) error {
 
 	httpSrv := srv.HTTPServer(m.Addr)
 	serveErr := make(chan error, 1)
-	go func() { serveErr <- httpSrv.Serve(ln) }()
+	go func() { serveErr <- httpSrv.Serve(server.WrapListener(ln)) }()
 	logger.Info("serving", slog.String("addr", ln.Addr().String()), slog.String("db", m.DB),
 		slog.String("course", source.Course().Title), slog.Int("workers", m.Workers), slog.Bool("local_grading", !m.NoLocalGrading),
 		slog.Duration("startup", time.Since(start)))
